@@ -1,0 +1,463 @@
+package dev.vlm4j.kernels.cpu;
+
+import dev.vlm4j.kernels.Activation;
+import dev.vlm4j.kernels.AttentionShape;
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.GgmlMath;
+import dev.vlm4j.kernels.Matrix;
+import dev.vlm4j.kernels.Rope;
+import dev.vlm4j.kernels.RopeStyle;
+import dev.vlm4j.kernels.Weight;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.tensor.Tensor;
+import dev.vlm4j.tensor.TensorCodecs;
+
+/**
+ * The CPU backend: activations on the Java heap, weights read in place from the memory-mapped file, work split
+ * over a {@link ThreadTeam}. Always available.
+ */
+public final class CpuBackend implements Backend {
+    private final ThreadTeam team;
+
+    public CpuBackend(int threads) {
+        this.team = new ThreadTeam(threads);
+    }
+
+    /** One thread per available core. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public int threads() {
+        return team.size();
+    }
+
+    @Override
+    public String name() {
+        return "cpu (" + team.size() + (team.size() == 1 ? " thread)" : " threads)");
+    }
+
+    @Override
+    public Weight weight(Tensor tensor) {
+        return new CpuWeight(tensor);
+    }
+
+    @Override
+    public Matrix matrix(int rows, int cols) {
+        return new CpuMatrix(new float[Math.multiplyExact(rows, cols)], 0, rows, cols);
+    }
+
+    @Override
+    public void write(Matrix dst, int row, float[] src, int srcOffset, int length) {
+        CpuMatrix d = cpu(dst);
+        checkSpan(d, row, length);
+        System.arraycopy(src, srcOffset, d.data, d.offset + row * d.cols, length);
+    }
+
+    @Override
+    public void read(Matrix src, int row, float[] dst, int dstOffset, int length) {
+        CpuMatrix s = cpu(src);
+        checkSpan(s, row, length);
+        System.arraycopy(s.data, s.offset + row * s.cols, dst, dstOffset, length);
+    }
+
+    private static void checkSpan(CpuMatrix m, int row, int length) {
+        if (row < 0 || length < 0 || (long) row * m.cols + length > m.elements()) {
+            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows + "x" + m.cols + " matrix");
+        }
+    }
+
+    // ---- kernels ----
+
+    @Override
+    public void matmul(Weight w, Weight bias, Matrix x, Matrix out) {
+        CpuMatrix in = cpu(x);
+        CpuMatrix o = cpu(out);
+        Tensor t = w.tensor();
+        int inDim = t.columns();
+        int outDim = w.rows();
+        require(in.cols == inDim, "matmul: input has " + in.cols + " columns, weight '" + t.name() + "' expects " + inDim);
+        require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
+        float[] b = bias == null ? null : bias.tensor().toFloats();
+        require(b == null || b.length == outDim, "matmul: bias has " + (b == null ? 0 : b.length) + " values, expected " + outDim);
+        PreparedInput prepared = PreparedInput.of(t.type(), in);
+        team.parallelFor(outDim, 16, (from, to) -> {
+            for (int r = 0; r < in.rows; r++) {
+                int outBase = o.offset + r * outDim;
+                for (int j = from; j < to; j++) {
+                    float v = prepared.dot(t, j, r);
+                    o.data[outBase + j] = b == null ? v : v + b[j];
+                }
+            }
+        });
+    }
+
+    @Override
+    public void getRows(Weight table, int[] ids, Matrix out) {
+        CpuMatrix o = cpu(out);
+        Tensor t = table.tensor();
+        require(o.cols == t.columns() && o.rows == ids.length, "getRows: output shape does not match");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= t.rows()) {
+                throw new IndexOutOfBoundsException("row id " + ids[i] + " outside 0.." + (t.rows() - 1) + " of '" + t.name() + "'");
+            }
+            TensorCodecs.dequantize(t.type(), t.data(), ids[i] * t.rowBytes(), o.data, o.offset + i * o.cols, o.cols);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Matrix x, Weight weight, float eps, Matrix out) {
+        CpuMatrix in = cpu(x);
+        CpuMatrix o = cpu(out);
+        sameShape(in, o, "rmsNorm");
+        float[] w = weight.tensor().toFloats();
+        int n = in.cols;
+        for (int r = 0; r < in.rows; r++) {
+            int ib = in.offset + r * n;
+            int ob = o.offset + r * n;
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                float v = in.data[ib + i];
+                sum += v * v;
+            }
+            float mean = (float) (sum / n);
+            float scale = 1.0f / (float) Math.sqrt(mean + eps);
+            for (int i = 0; i < n; i++) {
+                o.data[ob + i] = (in.data[ib + i] * scale) * w[i];
+            }
+        }
+    }
+
+    @Override
+    public void layerNorm(Matrix x, Weight weight, Weight bias, float eps, Matrix out) {
+        CpuMatrix in = cpu(x);
+        CpuMatrix o = cpu(out);
+        sameShape(in, o, "layerNorm");
+        float[] w = weight == null ? null : weight.tensor().toFloats();
+        float[] b = bias == null ? null : bias.tensor().toFloats();
+        int n = in.cols;
+        for (int r = 0; r < in.rows; r++) {
+            int ib = in.offset + r * n;
+            int ob = o.offset + r * n;
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += in.data[ib + i];
+            }
+            float mean = (float) (sum / n);
+            double sum2 = 0;
+            for (int i = 0; i < n; i++) {
+                float v = in.data[ib + i] - mean;
+                o.data[ob + i] = v;
+                sum2 += v * v;
+            }
+            float variance = (float) (sum2 / n);
+            float scale = 1.0f / (float) Math.sqrt(variance + eps);
+            for (int i = 0; i < n; i++) {
+                float v = o.data[ob + i] * scale;
+                if (w != null) {
+                    v *= w[i];
+                }
+                if (b != null) {
+                    v += b[i];
+                }
+                o.data[ob + i] = v;
+            }
+        }
+    }
+
+    @Override
+    public void rope(Matrix x, int headDim, Rope rope, int firstPosition) {
+        CpuMatrix m = cpu(x);
+        require(m.cols % headDim == 0, "rope: " + m.cols + " columns is not a whole number of heads of " + headDim);
+        require(rope.dims() <= headDim, "rope: rotates " + rope.dims() + " dims of a " + headDim + "-dim head");
+        int heads = m.cols / headDim;
+        float thetaScale = (float) Math.pow(rope.theta(), -2.0f / rope.dims());
+        float[] cos = new float[rope.dims() / 2];
+        float[] sin = new float[rope.dims() / 2];
+        for (int r = 0; r < m.rows; r++) {
+            // ggml builds the angles by repeated float multiplication, not pow: keep that rounding.
+            float theta = firstPosition + r;
+            for (int i = 0; i < rope.dims() / 2; i++) {
+                float angle = theta / rope.freqFactor(i);
+                cos[i] = (float) Math.cos(angle);
+                sin[i] = (float) Math.sin(angle);
+                theta *= thetaScale;
+            }
+            for (int h = 0; h < heads; h++) {
+                int base = m.offset + r * m.cols + h * headDim;
+                for (int i = 0; i < rope.dims() / 2; i++) {
+                    int a = rope.style() == RopeStyle.NORMAL ? base + 2 * i : base + i;
+                    int b = rope.style() == RopeStyle.NORMAL ? a + 1 : a + rope.dims() / 2;
+                    float x0 = m.data[a];
+                    float x1 = m.data[b];
+                    m.data[a] = x0 * cos[i] - x1 * sin[i];
+                    m.data[b] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(Matrix q, Matrix k, Matrix v, Matrix out, AttentionShape shape, int kvLength,
+                          boolean causal, int firstQueryPosition) {
+        CpuMatrix qm = cpu(q);
+        CpuMatrix km = cpu(k);
+        CpuMatrix vm = cpu(v);
+        CpuMatrix om = cpu(out);
+        int hd = shape.headDim();
+        require(qm.cols == shape.queryWidth() && om.cols == shape.queryWidth() && om.rows == qm.rows, "attention: q/out shape");
+        require(km.cols == shape.kvWidth() && vm.cols == shape.kvWidth(), "attention: k/v width");
+        require(kvLength <= km.rows && kvLength <= vm.rows, "attention: kvLength " + kvLength + " exceeds the cache");
+        int group = shape.heads() / shape.kvHeads();
+        team.parallelFor(qm.rows * shape.heads(), (from, to) -> {
+            float[] scores = new float[kvLength];
+            for (int task = from; task < to; task++) {
+                int i = task / shape.heads();
+                int h = task % shape.heads();
+                int kvh = h / group;
+                int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
+                int qb = qm.offset + i * qm.cols + h * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    int kb = km.offset + j * km.cols + kvh * hd;
+                    float dot = 0;
+                    for (int d = 0; d < hd; d++) {
+                        dot += qm.data[qb + d] * km.data[kb + d];
+                    }
+                    scores[j] = dot * shape.scale();
+                    max = Math.max(max, scores[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < visible; j++) {
+                    scores[j] = (float) Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                float inv = (float) (1.0 / sum);
+                int ob = om.offset + i * om.cols + h * hd;
+                for (int d = 0; d < hd; d++) {
+                    om.data[ob + d] = 0;
+                }
+                for (int j = 0; j < visible; j++) {
+                    float p = scores[j] * inv;
+                    int vb = vm.offset + j * vm.cols + kvh * hd;
+                    for (int d = 0; d < hd; d++) {
+                        om.data[ob + d] += p * vm.data[vb + d];
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void activation(Activation f, Matrix x, Matrix out) {
+        CpuMatrix in = cpu(x);
+        CpuMatrix o = cpu(out);
+        sameShape(in, o, "activation");
+        int n = (int) in.elements();
+        for (int i = 0; i < n; i++) {
+            float v = in.data[in.offset + i];
+            o.data[o.offset + i] = switch (f) {
+                case SILU -> GgmlMath.silu(v);
+                case GELU -> GgmlMath.gelu(v);
+                case GELU_ERF -> GgmlMath.geluErf(v);
+                case GELU_QUICK -> GgmlMath.geluQuick(v);
+            };
+        }
+    }
+
+    @Override
+    public void swiglu(Matrix gate, Matrix up, Matrix out) {
+        CpuMatrix g = cpu(gate);
+        CpuMatrix u = cpu(up);
+        CpuMatrix o = cpu(out);
+        sameShape(g, u, "swiglu");
+        sameShape(g, o, "swiglu");
+        int n = (int) g.elements();
+        for (int i = 0; i < n; i++) {
+            o.data[o.offset + i] = GgmlMath.silu(g.data[g.offset + i]) * u.data[u.offset + i];
+        }
+    }
+
+    @Override
+    public void add(Matrix a, Matrix b, Matrix out) {
+        CpuMatrix x = cpu(a);
+        CpuMatrix y = cpu(b);
+        CpuMatrix o = cpu(out);
+        sameShape(x, y, "add");
+        sameShape(x, o, "add");
+        int n = (int) x.elements();
+        for (int i = 0; i < n; i++) {
+            o.data[o.offset + i] = x.data[x.offset + i] + y.data[y.offset + i];
+        }
+    }
+
+    @Override
+    public void mul(Matrix a, Matrix b, Matrix out) {
+        CpuMatrix x = cpu(a);
+        CpuMatrix y = cpu(b);
+        CpuMatrix o = cpu(out);
+        sameShape(x, y, "mul");
+        sameShape(x, o, "mul");
+        int n = (int) x.elements();
+        for (int i = 0; i < n; i++) {
+            o.data[o.offset + i] = x.data[x.offset + i] * y.data[y.offset + i];
+        }
+    }
+
+    @Override
+    public void copy(Matrix src, Matrix dst) {
+        CpuMatrix s = cpu(src);
+        CpuMatrix d = cpu(dst);
+        sameShape(s, d, "copy");
+        System.arraycopy(s.data, s.offset, d.data, d.offset, (int) s.elements());
+    }
+
+    @Override
+    public void softmax(Matrix x, Matrix out) {
+        CpuMatrix in = cpu(x);
+        CpuMatrix o = cpu(out);
+        sameShape(in, o, "softmax");
+        int n = in.cols;
+        for (int r = 0; r < in.rows; r++) {
+            int ib = in.offset + r * n;
+            int ob = o.offset + r * n;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, in.data[ib + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                float e = (float) Math.exp(in.data[ib + i] - max);
+                o.data[ob + i] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int i = 0; i < n; i++) {
+                o.data[ob + i] *= inv;
+            }
+        }
+    }
+
+    @Override
+    public int argmax(Matrix x, int row) {
+        CpuMatrix m = cpu(x);
+        int base = m.offset + row * m.cols;
+        int best = 0;
+        for (int i = 1; i < m.cols; i++) {
+            if (m.data[base + i] > m.data[base + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void close() {
+        team.close();
+    }
+
+    // ---- helpers ----
+
+    private static CpuMatrix cpu(Matrix m) {
+        if (m instanceof CpuMatrix c) {
+            return c;
+        }
+        throw new IllegalArgumentException("matrix " + m + " does not belong to the CPU backend");
+    }
+
+    private static void sameShape(CpuMatrix a, CpuMatrix b, String op) {
+        require(a.rows == b.rows && a.cols == b.cols, op + ": shapes " + a.rows + "x" + a.cols + " and " + b.rows + "x" + b.cols + " differ");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** The activations of a matmul, converted once to what the weight type's dot product reads (as ggml does). */
+    private record PreparedInput(float[] values, byte[] q8, float[] q8Scales, int cols) {
+        static PreparedInput of(GgmlType weightType, CpuMatrix x) {
+            int n = x.rows * x.cols;
+            switch (weightType) {
+                case F16, BF16 -> {
+                    float[] rounded = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        float v = x.data[x.offset + i];
+                        rounded[i] = weightType == GgmlType.F16
+                                ? Float.float16ToFloat(Float.floatToFloat16(v))
+                                : Float.intBitsToFloat(Float.floatToRawIntBits(bf16Round(v)));
+                    }
+                    return new PreparedInput(rounded, null, null, x.cols);
+                }
+                case Q8_0, Q4_0 -> {
+                    byte[] q = new byte[n];
+                    float[] d = new float[n / 32];
+                    for (int r = 0; r < x.rows; r++) {
+                        GgmlMath.quantizeQ8_0(x.data, x.offset + r * x.cols, x.cols, q, r * x.cols, d, r * x.cols / 32);
+                    }
+                    return new PreparedInput(null, q, d, x.cols);
+                }
+                default -> {
+                    float[] copy = new float[n];
+                    System.arraycopy(x.data, x.offset, copy, 0, n);
+                    return new PreparedInput(copy, null, null, x.cols);
+                }
+            }
+        }
+
+        private static float bf16Round(float v) {
+            int u = Float.floatToRawIntBits(v);
+            if ((u & 0x7fffffff) > 0x7f800000) {
+                return v;
+            }
+            return Float.intBitsToFloat(((u + (0x7fff + ((u >>> 16) & 1))) >>> 16) << 16);
+        }
+
+        /** Row {@code j} of the weight dotted with input row {@code r}. */
+        float dot(Tensor w, int j, int r) {
+            long rowAt = j * w.rowBytes();
+            return switch (w.type()) {
+                case Q8_0 -> {
+                    float sum = 0;
+                    for (int b = 0; b < cols / 32; b++) {
+                        long block = rowAt + 34L * b;
+                        float dw = Float.float16ToFloat(w.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, block));
+                        int isum = 0;
+                        int qb = r * cols + 32 * b;
+                        for (int k = 0; k < 32; k++) {
+                            isum += w.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + k) * q8[qb + k];
+                        }
+                        sum += dw * q8Scales[r * cols / 32 + b] * isum;
+                    }
+                    yield sum;
+                }
+                case Q4_0 -> {
+                    float sum = 0;
+                    for (int b = 0; b < cols / 32; b++) {
+                        long block = rowAt + 18L * b;
+                        float dw = Float.float16ToFloat(w.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, block));
+                        int isum = 0;
+                        int qb = r * cols + 32 * b;
+                        for (int k = 0; k < 16; k++) {
+                            int packed = w.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + k) & 0xff;
+                            isum += ((packed & 0x0f) - 8) * q8[qb + k] + ((packed >>> 4) - 8) * q8[qb + k + 16];
+                        }
+                        sum += dw * q8Scales[r * cols / 32 + b] * isum;
+                    }
+                    yield sum;
+                }
+                default -> {
+                    float[] row = new float[cols];
+                    TensorCodecs.dequantize(w.type(), w.data(), rowAt, row, 0, cols);
+                    float sum = 0;
+                    int xb = r * cols;
+                    for (int k = 0; k < cols; k++) {
+                        sum += row[k] * values[xb + k];
+                    }
+                    yield sum;
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.vlm4j.kernels.cpu;
+
+import dev.vlm4j.kernels.Matrix;
+
+/** A CPU matrix: a window of rows in a heap float array (views share the array). */
+final class CpuMatrix implements Matrix {
+    final float[] data;
+    final int offset;
+    final int rows;
+    final int cols;
+
+    CpuMatrix(float[] data, int offset, int rows, int cols) {
+        this.data = data;
+        this.offset = offset;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public Matrix rows(int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows) {
+            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
+        }
+        return new CpuMatrix(data, offset + from * cols, count, cols);
+    }
+
+    @Override
+    public String toString() {
+        return "CpuMatrix[" + rows + "x" + cols + "]";
+    }
+}
