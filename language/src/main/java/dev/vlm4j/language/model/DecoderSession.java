@@ -1,0 +1,229 @@
+package dev.vlm4j.language.model;
+
+import dev.vlm4j.kernels.AttentionShape;
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.Matrix;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One conversation with a {@link TextModel}: a KV cache and the position it has reached. {@link #append} runs the
+ * model over new input (prompt prefill as batched matrix×matrix, or one token while decoding); {@link #logits()}
+ * and {@link #argmax()} read the prediction for the position after the last one appended.
+ *
+ * <p>A session is used by one thread at a time. Everything lives on the model's backend; only logits (or just
+ * the argmax token) come back to the host.
+ */
+public final class DecoderSession implements AutoCloseable {
+    /** Longest run of positions computed in one pass (llama.cpp's n_ubatch); bounds scratch memory. */
+    public static final int MAX_BATCH = 512;
+
+    private final TextModel model;
+    private final TextModelConfig config;
+    private final Backend backend;
+    private final int contextLength;
+    private final List<Matrix> keyCache = new ArrayList<>();
+    private final List<Matrix> valueCache = new ArrayList<>();
+    private final Matrix lastHidden;
+    private final Matrix normed;
+    private final Matrix logits;
+    private Scratch scratch;
+    private int position;
+    private boolean hasPrediction;
+
+    DecoderSession(TextModel model, int contextLength) {
+        if (contextLength <= 0) {
+            throw new IllegalArgumentException("context length must be positive, got " + contextLength);
+        }
+        this.model = model;
+        this.config = model.config();
+        this.backend = model.backend();
+        this.contextLength = contextLength;
+        for (int l = 0; l < config.blockCount(); l++) {
+            keyCache.add(backend.matrix(contextLength, config.kvWidth()));
+            valueCache.add(backend.matrix(contextLength, config.kvWidth()));
+        }
+        this.lastHidden = backend.matrix(1, config.embeddingLength());
+        this.normed = backend.matrix(1, config.embeddingLength());
+        this.logits = backend.matrix(1, config.vocabSize());
+    }
+
+    public TextModel model() {
+        return model;
+    }
+
+    /** Positions filled so far (the next input starts here). */
+    public int position() {
+        return position;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Positions still free in the context. */
+    public int remaining() {
+        return contextLength - position;
+    }
+
+    /** Runs the model over {@code inputs} in order, as one prompt. Checks the whole prompt fits before any compute. */
+    public void append(List<DecoderInput> inputs) {
+        int total = 0;
+        for (DecoderInput in : inputs) {
+            total = Math.addExact(total, in.length());
+        }
+        if (position + total > contextLength) {
+            throw new PromptTooLongException(position + total, contextLength);
+        }
+        for (DecoderInput in : inputs) {
+            validate(in);
+        }
+        for (DecoderInput in : inputs) {
+            for (int from = 0; from < in.length(); from += MAX_BATCH) {
+                forward(in, from, Math.min(MAX_BATCH, in.length() - from));
+            }
+        }
+    }
+
+    public void append(DecoderInput... inputs) {
+        append(List.of(inputs));
+    }
+
+    /** Forgets every position from {@code newPosition} on (rolls a conversation back); the next append starts there. */
+    public void truncate(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot truncate to " + newPosition + ": session is at " + position);
+        }
+        if (newPosition < position) {
+            position = newPosition;
+            hasPrediction = false;
+        }
+    }
+
+    /** Logits for the next position (after the last appended input), computed on the backend and copied out. */
+    public float[] logits() {
+        computeLogits();
+        return backend.read(logits);
+    }
+
+    /** The most likely next token, found on the backend (only the id comes back). */
+    public int argmax() {
+        computeLogits();
+        return backend.argmax(logits, 0);
+    }
+
+    private void computeLogits() {
+        if (!hasPrediction) {
+            throw new IllegalStateException("nothing appended yet: there is no next position to predict");
+        }
+        backend.rmsNorm(lastHidden, model.outputNorm(), config.rmsEpsilon(), normed);
+        backend.matmul(model.output(), normed, logits);
+    }
+
+    private void validate(DecoderInput in) {
+        switch (in) {
+            case DecoderInput.Tokens t -> {
+                for (int id : t.ids()) {
+                    if (id < 0 || id >= config.vocabSize()) {
+                        throw new IllegalArgumentException("token id " + id + " is outside the vocabulary 0.." + (config.vocabSize() - 1));
+                    }
+                }
+            }
+            case DecoderInput.Embeddings e -> {
+                if (e.rows().cols() != config.embeddingLength()) {
+                    throw new IllegalArgumentException("embedding rows have " + e.rows().cols() + " values, the model's width is "
+                            + config.embeddingLength());
+                }
+            }
+        }
+    }
+
+    /** One pass over {@code n} positions of {@code in} starting at its row {@code from}. */
+    private void forward(DecoderInput in, int from, int n) {
+        Scratch s = scratch(n);
+        Matrix x = s.x.rows(0, n);
+        switch (in) {
+            case DecoderInput.Tokens t -> {
+                int[] ids = new int[n];
+                System.arraycopy(t.ids(), from, ids, 0, n);
+                backend.getRows(model.tokenEmbeddings(), ids, x);
+            }
+            case DecoderInput.Embeddings e -> backend.copy(e.rows().rows(from, n), x);
+        }
+        AttentionShape shape = config.attentionShape();
+        int pos0 = position;
+        List<TextModel.Layer> layers = model.layers();
+        for (int l = 0; l < layers.size(); l++) {
+            TextModel.Layer w = layers.get(l);
+            Matrix h = s.h.rows(0, n);
+            Matrix q = s.q.rows(0, n);
+            Matrix k = s.k.rows(0, n);
+            Matrix v = s.v.rows(0, n);
+            backend.rmsNorm(x, w.attnNorm(), config.rmsEpsilon(), h);
+            backend.matmul(w.wq(), w.bq(), h, q);
+            backend.matmul(w.wk(), w.bk(), h, k);
+            backend.matmul(w.wv(), w.bv(), h, v);
+            backend.rope(q, config.headDim(), config.rope(), pos0);
+            backend.rope(k, config.headDim(), config.rope(), pos0);
+            backend.copy(k, keyCache.get(l).rows(pos0, n));
+            backend.copy(v, valueCache.get(l).rows(pos0, n));
+            Matrix att = s.att.rows(0, n);
+            backend.attention(q, keyCache.get(l), valueCache.get(l), att, shape, pos0 + n, true, pos0);
+
+            // Only the last position's prediction is ever read, so the last block (after its K/V are cached)
+            // runs for that row alone, as llama.cpp does.
+            int rows = n;
+            Matrix residual = x;
+            if (l == layers.size() - 1 && n > 1) {
+                rows = 1;
+                att = att.row(n - 1);
+                residual = x.row(n - 1);
+            }
+            Matrix o = s.h.rows(0, rows);
+            backend.matmul(w.wo(), att, o);
+            backend.add(residual, o, residual);
+            Matrix hn = s.h.rows(0, rows);
+            backend.rmsNorm(residual, w.ffnNorm(), config.rmsEpsilon(), hn);
+            Matrix gate = s.gate.rows(0, rows);
+            Matrix up = s.up.rows(0, rows);
+            backend.matmul(w.gate(), hn, gate);
+            backend.matmul(w.up(), hn, up);
+            backend.swiglu(gate, up, gate);
+            Matrix down = s.h.rows(0, rows);
+            backend.matmul(w.down(), gate, down);
+            backend.add(residual, down, residual);
+            x = residual;
+        }
+        backend.copy(x.row(x.rows() - 1), lastHidden);
+        position += n;
+        hasPrediction = true;
+    }
+
+    /** Activation buffers for up to {@code n} positions, grown on demand and reused. */
+    private Scratch scratch(int n) {
+        if (scratch == null || scratch.capacity < n) {
+            int capacity = Math.max(n, scratch == null ? 1 : scratch.capacity);
+            scratch = new Scratch(capacity, backend, config);
+        }
+        return scratch;
+    }
+
+    private record Scratch(int capacity, Matrix x, Matrix h, Matrix q, Matrix k, Matrix v, Matrix att, Matrix gate, Matrix up) {
+        Scratch(int capacity, Backend b, TextModelConfig c) {
+            this(capacity,
+                    b.matrix(capacity, c.embeddingLength()),
+                    b.matrix(capacity, c.embeddingLength()),
+                    b.matrix(capacity, c.queryWidth()),
+                    b.matrix(capacity, c.kvWidth()),
+                    b.matrix(capacity, c.kvWidth()),
+                    b.matrix(capacity, c.queryWidth()),
+                    b.matrix(capacity, c.feedForwardLength()),
+                    b.matrix(capacity, c.feedForwardLength()));
+        }
+    }
+
+    @Override
+    public void close() {
+        // Backend matrices are reclaimed with the backend (heap arrays on the CPU); nothing else to release.
+    }
+}
