@@ -1,0 +1,200 @@
+package dev.vlm4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.vlm4j.gguf.GgufFile;
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.BackendKind;
+import dev.vlm4j.kernels.BackendOptions;
+import dev.vlm4j.kernels.Backends;
+import dev.vlm4j.kernels.cpu.MemoryBandwidth;
+import dev.vlm4j.language.model.DecoderInput;
+import dev.vlm4j.language.model.DecoderSession;
+import dev.vlm4j.language.model.SyntheticTextModels;
+import dev.vlm4j.language.model.TextModel;
+import dev.vlm4j.tensor.GgmlType;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vlm4j bench}: prompt-prefill and decode speed of a text model, measured like llama-bench (pp: one batch
+ * of P prompt tokens into an empty context; tg: N single-token steps from an empty context, logits each step),
+ * with decode's weight traffic as GB/s and as a fraction of this machine's measured read bandwidth.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode tokens/s of a text model (like llama-bench).")
+final class BenchCommand implements Callable<Integer> {
+    static final class ModelChoice {
+        @Option(names = {"-m", "--model"}, paramLabel = "FILE.gguf", description = "Text model to measure")
+        Path model;
+
+        @Option(names = "--synthetic", paramLabel = "NAME",
+                description = "Generate (once, cached) a random-weight model of a named shape: speed-llama-125m")
+        String synthetic;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    ModelChoice choice;
+
+    @Option(names = "--type", defaultValue = "Q8_0", description = "Weight type of a --synthetic model: F32, F16, BF16, Q8_0, Q4_0 (default ${DEFAULT-VALUE})")
+    GgmlType type;
+
+    @Option(names = "--cache-dir", description = "Where --synthetic models are written (default ~/.cache/vlm4j/synthetic)")
+    Path cacheDir;
+
+    @Option(names = {"-p", "--prompt-tokens"}, defaultValue = "512", description = "Prefill batch size (default ${DEFAULT-VALUE}; 0 skips)")
+    int promptTokens;
+
+    @Option(names = {"-n", "--gen-tokens"}, defaultValue = "64", description = "Decode steps (default ${DEFAULT-VALUE}; 0 skips)")
+    int genTokens;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--backend", defaultValue = "CPU", description = "AUTO, CPU, OPENCL, TORNADOVM (default ${DEFAULT-VALUE})")
+    BackendKind backend;
+
+    @Option(names = "--device", description = "Device index or name substring for OPENCL / TORNADOVM")
+    String device;
+
+    @Option(names = "--no-bandwidth", description = "Skip the memory bandwidth probe")
+    boolean noBandwidth;
+
+    @Option(names = "--json", description = "Print JSON")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    record Rate(int tokens, double tokensPerSecond, double stddev) {}
+
+    record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
+                  long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
+                  Double decodeFractionOfBandwidth) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptTokens < 0 || genTokens < 0 || repetitions < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p and -n must be >= 0 and -r >= 1");
+        }
+        Path modelPath = choice.model != null ? choice.model : synthetic();
+        BackendOptions options = new BackendOptions(backend, threads, device);
+        try (GgufFile file = GgufFile.open(modelPath); Backend b = Backends.create(options)) {
+            TextModel model = TextModel.load(file, b);
+            int vocab = model.config().vocabSize();
+            SplittableRandom random = new SplittableRandom(42);
+            Rate prefill = null;
+            if (promptTokens > 0) {
+                int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
+                prefill = measure(promptTokens, () -> {
+                    try (DecoderSession s = model.newSession(promptTokens)) {
+                        s.append(DecoderInput.tokens(prompt));
+                        s.argmax();
+                    }
+                });
+            }
+            Rate decode = null;
+            if (genTokens > 0) {
+                int[] tokens = random.ints(genTokens, 0, vocab).toArray();
+                decode = measure(genTokens, () -> {
+                    try (DecoderSession s = model.newSession(genTokens)) {
+                        for (int token : tokens) {
+                            s.append(DecoderInput.tokens(token));
+                            s.argmax();
+                        }
+                    }
+                });
+            }
+            long params = 0;
+            long bytes = 0;
+            long embeddingBytes = 0;
+            for (var t : file.tensorInfos()) {
+                params += t.parameters();
+                bytes += t.byteSize();
+                if (t.name().equals("token_embd.weight")) {
+                    embeddingBytes = t.byteSize();
+                }
+            }
+            // A decode step reads every weight once, except the embedding table (one row), which tied models
+            // read whole as their output matrix.
+            long perToken = model.config().tiedOutput() ? bytes : bytes - embeddingBytes;
+            double decodeGbs = decode == null ? 0 : perToken * decode.tokensPerSecond() / 1e9;
+            Double bandwidth = null;
+            Double fraction = null;
+            if (!noBandwidth && decode != null) {
+                bandwidth = MemoryBandwidth.measureRead(1L << 30, options.effectiveThreads(), 5).gigabytesPerSecond();
+                fraction = decodeGbs / bandwidth;
+            }
+            Report report = new Report(file.path().getFileName().toString(), file.fileSize(), params, b.name(),
+                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction);
+            print(report);
+        }
+        return Main.EXIT_OK;
+    }
+
+    private Path synthetic() {
+        SyntheticTextModels.Spec s = SyntheticTextModels.byName(choice.synthetic);
+        Path dir = cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "vlm4j", "synthetic");
+        Path file = dir.resolve(s.name() + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf");
+        if (!Files.exists(file)) {
+            try {
+                Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                throw new dev.vlm4j.Vlm4jException("cannot create " + dir + ": " + e.getMessage(), e);
+            }
+            spec.commandLine().getErr().println("vlm4j: writing " + file + " (random weights, once)");
+            SyntheticTextModels.write(s, type, 1234, file);
+        }
+        return file;
+    }
+
+    private Rate measure(int tokens, Runnable run) {
+        run.run(); // warm-up: JIT and first-touch of the mapped weights
+        double[] rates = new double[repetitions];
+        for (int i = 0; i < repetitions; i++) {
+            long start = System.nanoTime();
+            run.run();
+            rates[i] = tokens / ((System.nanoTime() - start) / 1e9);
+        }
+        double mean = java.util.Arrays.stream(rates).average().orElse(0);
+        double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
+        return new Rate(tokens, mean, Math.sqrt(var));
+    }
+
+    private void print(Report r) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+        } else {
+            out.printf("model: %s (%.1f MiB, %.2fM parameters), backend: %s%n", r.model(), r.modelBytes() / 1048576.0,
+                    r.parameters() / 1e6, r.backend());
+            out.printf("%-8s %12s%n", "test", "t/s");
+            if (r.prefill() != null) {
+                out.printf("pp%-6d %8.1f ± %.1f%n", r.prefill().tokens(), r.prefill().tokensPerSecond(), r.prefill().stddev());
+            }
+            if (r.decode() != null) {
+                out.printf("tg%-6d %8.1f ± %.1f   (%.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
+                        r.decode().tokensPerSecond(), r.decode().stddev(), r.decodeWeightBytesPerToken() / 1048576.0,
+                        r.decodeGigabytesPerSecond());
+                if (r.memoryReadGigabytesPerSecond() != null) {
+                    out.printf(" = %.0f%% of measured read bandwidth %.1f GB/s", 100 * r.decodeFractionOfBandwidth(),
+                            r.memoryReadGigabytesPerSecond());
+                }
+                out.println(")");
+            }
+        }
+        out.flush();
+    }
+}
