@@ -157,16 +157,15 @@ public final class DecoderSession implements AutoCloseable {
             TextModel.Layer w = layers.get(l);
             Matrix h = s.h.rows(0, n);
             Matrix q = s.q.rows(0, n);
-            Matrix k = s.k.rows(0, n);
-            Matrix v = s.v.rows(0, n);
+            // K and V go straight into their cache rows (RoPE applied there): no copy.
+            Matrix k = keyCache.get(l).rows(pos0, n);
+            Matrix v = valueCache.get(l).rows(pos0, n);
             backend.rmsNorm(x, w.attnNorm(), config.rmsEpsilon(), h);
             backend.matmul(w.wq(), w.bq(), h, q);
             backend.matmul(w.wk(), w.bk(), h, k);
             backend.matmul(w.wv(), w.bv(), h, v);
             backend.rope(q, config.headDim(), config.rope(), pos0);
             backend.rope(k, config.headDim(), config.rope(), pos0);
-            backend.copy(k, keyCache.get(l).rows(pos0, n));
-            backend.copy(v, valueCache.get(l).rows(pos0, n));
             Matrix att = s.att.rows(0, n);
             backend.attention(q, keyCache.get(l), valueCache.get(l), att, shape, pos0 + n, true, pos0);
 
@@ -208,14 +207,12 @@ public final class DecoderSession implements AutoCloseable {
         return scratch;
     }
 
-    private record Scratch(int capacity, Matrix x, Matrix h, Matrix q, Matrix k, Matrix v, Matrix att, Matrix gate, Matrix up) {
+    private record Scratch(int capacity, Matrix x, Matrix h, Matrix q, Matrix att, Matrix gate, Matrix up) {
         Scratch(int capacity, Backend b, TextModelConfig c) {
             this(capacity,
                     b.matrix(capacity, c.embeddingLength()),
                     b.matrix(capacity, c.embeddingLength()),
                     b.matrix(capacity, c.queryWidth()),
-                    b.matrix(capacity, c.kvWidth()),
-                    b.matrix(capacity, c.kvWidth()),
                     b.matrix(capacity, c.queryWidth()),
                     b.matrix(capacity, c.feedForwardLength()),
                     b.matrix(capacity, c.feedForwardLength()));
