@@ -1,14 +1,12 @@
 package dev.vlm4j.vision.encoder;
 
 import dev.vlm4j.gguf.GgufValue;
-import dev.vlm4j.gguf.GgufValueType;
 import dev.vlm4j.gguf.GgufWriter;
 import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Shape;
 import dev.vlm4j.tensor.Tensor;
 import dev.vlm4j.tensor.TensorCodecs;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -235,19 +233,5 @@ public final class SyntheticMmproj {
             }
             tensors.put(name, new Tensor(name, type, shape, TensorCodecs.quantize(type, v, 0, v.length)));
         }
-    }
-
-    /** Metadata helper for tests: an integer array value. */
-    static GgufValue ints(int... values) {
-        long[] l = new long[values.length];
-        for (int i = 0; i < values.length; i++) {
-            l[i] = values[i];
-        }
-        return GgufValue.ints(GgufValueType.INT32, l);
-    }
-
-    /** The names of every tensor, in write order (tests). */
-    List<String> tensorNames() {
-        return new ArrayList<>(tensors.keySet());
     }
 }
