@@ -7,16 +7,20 @@ import dev.vlm4j.kernels.Backend;
 import dev.vlm4j.kernels.BackendKind;
 import dev.vlm4j.kernels.BackendOptions;
 import dev.vlm4j.kernels.Backends;
+import dev.vlm4j.kernels.ProfilingBackend;
 import dev.vlm4j.kernels.cpu.MemoryBandwidth;
 import dev.vlm4j.language.model.DecoderInput;
 import dev.vlm4j.language.model.DecoderSession;
 import dev.vlm4j.language.model.SyntheticTextModels;
 import dev.vlm4j.language.model.TextModel;
 import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.vision.encoder.VisionBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -28,19 +32,26 @@ import picocli.CommandLine.Spec;
 /**
  * {@code vlm4j bench}: prompt-prefill and decode speed of a text model, measured like llama-bench (pp: one batch
  * of P prompt tokens into an empty context; tg: N single-token steps from an empty context, logits each step),
- * with decode's weight traffic as GB/s and as a fraction of this machine's measured read bandwidth.
+ * with decode's weight traffic as GB/s and as a fraction of this machine's measured read bandwidth; or the encode
+ * time and GFLOP/s of an mmproj's ViT and projector for one image.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure prefill and decode tokens/s of a text model (like llama-bench).")
+        description = "Measure prefill/decode tokens/s of a text model (like llama-bench), or image encode time of an mmproj.")
 final class BenchCommand implements Callable<Integer> {
     static final class ModelChoice {
         @Option(names = {"-m", "--model"}, paramLabel = "FILE.gguf", description = "Text model to measure")
         Path model;
 
+        @Option(names = "--mmproj", paramLabel = "FILE.gguf", description = "Vision projector to measure (image encode)")
+        Path mmproj;
+
         @Option(names = "--synthetic", paramLabel = "NAME",
-                description = "Generate (once, cached) a random-weight model of a named shape: speed-llama-125m")
+                description = "Generate (once, cached) a random-weight model of a named shape: speed-llama-125m (text, --type), "
+                        + "speed-clip-vitb16 (ViT-B/16 mmproj, F16)")
         String synthetic;
     }
+
+    static final String SPEED_CLIP = "speed-clip-vitb16";
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     ModelChoice choice;
@@ -72,6 +83,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-bandwidth", description = "Skip the memory bandwidth probe")
     boolean noBandwidth;
 
+    @Option(names = "--profile", description = "Also print the time spent in each kernel (one extra run)")
+    boolean profile;
+
     @Option(names = "--json", description = "Print JSON")
     boolean json;
 
@@ -82,15 +96,21 @@ final class BenchCommand implements Callable<Integer> {
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
-                  Double decodeFractionOfBandwidth) {}
+                  Double decodeFractionOfBandwidth, Map<String, Double> profileMillis) {}
+
+    record VisionReport(String model, String backend, int threads, int imageSize, int outputTokens, double[] encodeMillis,
+                        double medianMillis, double minMillis, double gflop, double gflopsPerSecond, Map<String, Double> profileMillis) {}
 
     @Override
     public Integer call() throws Exception {
         if (promptTokens < 0 || genTokens < 0 || repetitions < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p and -n must be >= 0 and -r >= 1");
         }
-        Path modelPath = choice.model != null ? choice.model : synthetic();
         BackendOptions options = new BackendOptions(backend, threads, device);
+        if (choice.mmproj != null || SPEED_CLIP.equals(choice.synthetic)) {
+            return benchVision(choice.mmproj != null ? choice.mmproj : syntheticMmproj(), options);
+        }
+        Path modelPath = choice.model != null ? choice.model : synthetic();
         try (GgufFile file = GgufFile.open(modelPath); Backend b = Backends.create(options)) {
             TextModel model = TextModel.load(file, b);
             int vocab = model.config().vocabSize();
@@ -137,27 +157,99 @@ final class BenchCommand implements Callable<Integer> {
                 bandwidth = MemoryBandwidth.measureRead(1L << 30, options.effectiveThreads(), 5).gigabytesPerSecond();
                 fraction = decodeGbs / bandwidth;
             }
+            Map<String, Double> kernels = null;
+            if (profile) {
+                ProfilingBackend profiled = new ProfilingBackend(b);
+                TextModel profiledModel = TextModel.load(file, profiled);
+                int[] prompt = random.ints(Math.max(1, promptTokens), 0, vocab).toArray();
+                try (DecoderSession s = profiledModel.newSession(prompt.length + genTokens)) {
+                    s.append(DecoderInput.tokens(prompt));
+                    for (int i = 0; i < genTokens; i++) {
+                        s.append(DecoderInput.tokens(s.argmax()));
+                    }
+                }
+                kernels = millis(profiled);
+            }
             Report report = new Report(file.path().getFileName().toString(), file.fileSize(), params, b.name(),
-                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction);
+                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction, kernels);
             print(report);
         }
         return Main.EXIT_OK;
     }
 
+    private int benchVision(Path mmproj, BackendOptions options) throws Exception {
+        try (Backend b = Backends.create(options)) {
+            VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, 1, repetitions);
+            Map<String, Double> kernels = null;
+            if (profile) {
+                ProfilingBackend profiled = new ProfilingBackend(b);
+                VisionBenchmark.run(mmproj, profiled, 0, 1);
+                kernels = millis(profiled);
+            }
+            double gflop = (r.vitFlop() + r.projectorFlop()) / 1e9;
+            VisionReport report = new VisionReport(r.model(), r.backend(), options.effectiveThreads(), r.config().imageSize(),
+                    r.config().outputTokens(), r.millis(), r.medianMillis(), r.minMillis(), gflop, r.gflopsPerSecond(), kernels);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            } else {
+                out.printf("mmproj: %s (image %dpx -> %d tokens), backend: %s%n", report.model(), report.imageSize(),
+                        report.outputTokens(), report.backend());
+                out.printf("encode one image: median %.1f ms, min %.1f ms over %d runs (%.2f GFLOP: %.1f GFLOP/s)%n",
+                        report.medianMillis(), report.minMillis(), repetitions, gflop, report.gflopsPerSecond());
+                printProfile(out, kernels);
+            }
+            out.flush();
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static Map<String, Double> millis(ProfilingBackend profiled) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        profiled.nanos().entrySet().stream().sorted((a, c) -> Long.compare(c.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.put(e.getKey(), e.getValue()[0] / 1e6));
+        return out;
+    }
+
+    private static void printProfile(PrintWriter out, Map<String, Double> kernels) {
+        if (kernels == null) {
+            return;
+        }
+        double total = kernels.values().stream().mapToDouble(Double::doubleValue).sum();
+        out.println("time per kernel (one profiled run):");
+        kernels.forEach((k, ms) -> out.printf("  %-10s %10.1f ms %5.1f%%%n", k, ms, 100 * ms / total));
+    }
+
+    private Path syntheticMmproj() {
+        Path file = cacheDirectory().resolve(SPEED_CLIP + "-f16.gguf");
+        if (!Files.exists(file)) {
+            createCacheDirectory();
+            spec.commandLine().getErr().println("vlm4j: writing " + file + " (random weights, once)");
+        }
+        return VisionBenchmark.ensureClipVitB16(file);
+    }
+
     private Path synthetic() {
         SyntheticTextModels.Spec s = SyntheticTextModels.byName(choice.synthetic);
-        Path dir = cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "vlm4j", "synthetic");
-        Path file = dir.resolve(s.name() + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf");
+        Path file = cacheDirectory().resolve(s.name() + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf");
         if (!Files.exists(file)) {
-            try {
-                Files.createDirectories(dir);
-            } catch (java.io.IOException e) {
-                throw new dev.vlm4j.Vlm4jException("cannot create " + dir + ": " + e.getMessage(), e);
-            }
+            createCacheDirectory();
             spec.commandLine().getErr().println("vlm4j: writing " + file + " (random weights, once)");
             SyntheticTextModels.write(s, type, 1234, file);
         }
         return file;
+    }
+
+    private Path cacheDirectory() {
+        return cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "vlm4j", "synthetic");
+    }
+
+    private void createCacheDirectory() {
+        try {
+            Files.createDirectories(cacheDirectory());
+        } catch (java.io.IOException e) {
+            throw new dev.vlm4j.Vlm4jException("cannot create " + cacheDirectory() + ": " + e.getMessage(), e);
+        }
     }
 
     private Rate measure(int tokens, Runnable run) {
@@ -194,6 +286,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 out.println(")");
             }
+            printProfile(out, r.profileMillis());
         }
         out.flush();
     }

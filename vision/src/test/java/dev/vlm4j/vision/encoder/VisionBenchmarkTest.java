@@ -1,22 +1,13 @@
 package dev.vlm4j.vision.encoder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vlm4j.gguf.GgufFile;
-import dev.vlm4j.kernels.Backend;
-import dev.vlm4j.kernels.cpu.CpuBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/**
- * The ViT-B/16 encode benchmark of BENCHMARKS.md ({@code speed-clip-vitb16}, F16, 2 threads). Opt-in, it takes
- * minutes with a slow matmul:
- * {@code mvn -pl vision -am test -Dtest=VisionBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -Dvlm4j.bench=true}
- * ({@code -Dvlm4j.bench.runs=N}, {@code -Dvlm4j.bench.threads=T}, {@code -Dvlm4j.bench.dir=DIR} where the 172 MB
- * model is written once, default the system temp directory).
- */
+/** The FLOP count behind the ViT GFLOP/s figures of {@code ./vlm4j bench --synthetic speed-clip-vitb16}. */
 class VisionBenchmarkTest {
     @Test
     void flopCount() throws Exception {
@@ -32,26 +23,6 @@ class VisionBenchmarkTest {
         } finally {
             Files.deleteIfExists(p);
             Files.deleteIfExists(dir);
-        }
-    }
-
-    @Test
-    void clipVitB16Encode() {
-        assumeTrue(Boolean.getBoolean("vlm4j.bench"), "benchmark skipped: run with -Dvlm4j.bench=true");
-        Path dir = Path.of(System.getProperty("vlm4j.bench.dir", System.getProperty("java.io.tmpdir")));
-        Path model = VisionBenchmark.ensureClipVitB16(dir.resolve("speed-clip-vitb16-f16.gguf"));
-        int threads = Integer.getInteger("vlm4j.bench.threads", 2);
-        int runs = Integer.getInteger("vlm4j.bench.runs", 3);
-        try (Backend backend = new CpuBackend(threads)) {
-            VisionBenchmark.Result r = VisionBenchmark.run(model, backend, 1, runs);
-            System.out.println("BENCH " + r);
-            assertEquals(196, r.config().outputTokens());
-            // Where one encode spends its time, kernel by kernel.
-            ProfilingBackend profiled = new ProfilingBackend(backend);
-            VisionBenchmark.Result p = VisionBenchmark.run(model, profiled, 0, 1);
-            StringBuilder sb = new StringBuilder("BENCH breakdown of one encode (" + Math.round(p.medianMillis()) + " ms):");
-            profiled.nanos().forEach((kernel, t) -> sb.append(String.format(" %s %.0f ms (%d calls);", kernel, t[0] / 1e6, t[1])));
-            System.out.println(sb);
         }
     }
 }

@@ -1,27 +1,24 @@
-package dev.vlm4j.vision.encoder;
+package dev.vlm4j.kernels;
 
-import dev.vlm4j.kernels.Activation;
-import dev.vlm4j.kernels.AttentionShape;
-import dev.vlm4j.kernels.Backend;
-import dev.vlm4j.kernels.Matrix;
-import dev.vlm4j.kernels.Rope;
-import dev.vlm4j.kernels.Weight;
 import dev.vlm4j.tensor.Tensor;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
-/** Wraps a synchronous backend (the CPU) and adds up the wall time spent in each kernel, for benchmark breakdowns. */
-final class ProfilingBackend implements Backend {
+/**
+ * Wraps a backend and adds up the wall time spent in each kernel, for benchmark breakdowns ({@code bench --profile}).
+ * Exact for synchronous backends (the CPU); on a device that queues work, time lands on the call that waits.
+ */
+public final class ProfilingBackend implements Backend {
     private final Backend inner;
     private final Map<String, long[]> nanos = new TreeMap<>();
 
-    ProfilingBackend(Backend inner) {
+    public ProfilingBackend(Backend inner) {
         this.inner = inner;
     }
 
     /** Kernel name → {total nanoseconds, calls}. */
-    Map<String, long[]> nanos() {
+    public Map<String, long[]> nanos() {
         return nanos;
     }
 
