@@ -18,9 +18,12 @@ final class Vocabulary {
     /** U+2581, SentencePiece's stand-in for a space. */
     static final String SPM_SPACE = "\u2581";
 
-    /** Texts llama.cpp takes for an end-of-turn token when the file names none (first found, by id). */
-    private static final Set<String> EOT_TEXTS = Set.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<|end_of_text|>", "<end_of_utterance>");
+    /**
+     * Texts llama.cpp takes for an end-of-turn token when the file names none. llama.cpp takes whichever its hash
+     * map lists first; this list's order decides instead, so that the choice is stable.
+     */
+    private static final List<String> EOT_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+            "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>");
     /** Texts that end generation wherever they are in the vocabulary (llama.cpp's special_eog_ids). */
     private static final Set<String> EOG_TEXTS = Set.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
             "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>");
@@ -131,25 +134,26 @@ final class Vocabulary {
         // end-of-turn / end-of-message by text when the file names none; such tokens become control tokens
         int eotId = id(ids, TokenizerSpec.Role.EOT, -1, n);
         int eomId = id(ids, TokenizerSpec.Role.EOM, -1, n);
-        for (int i = 0; i < n && eotId < 0; i++) {
-            if (EOT_TEXTS.contains(texts[i]) && index.find(textBytes[i], 0, textBytes[i].length) == i) {
-                eotId = i;
-                types[i] = TokenType.CONTROL;
+        for (String text : EOT_TEXTS) {
+            int id = find(text.getBytes(StandardCharsets.UTF_8));
+            if (eotId < 0 && id >= 0) {
+                eotId = id;
+                types[id] = TokenType.CONTROL;
             }
         }
-        for (int i = 0; i < n && eomId < 0; i++) {
-            if (texts[i].equals("<|eom_id|>") && index.find(textBytes[i], 0, textBytes[i].length) == i) {
-                eomId = i;
-                types[i] = TokenType.CONTROL;
-            }
+        int eomFound = find("<|eom_id|>".getBytes(StandardCharsets.UTF_8));
+        if (eomId < 0 && eomFound >= 0) {
+            eomId = eomFound;
+            types[eomId] = TokenType.CONTROL;
         }
         eot = eotId;
         eom = eomId;
         endOfGeneration = new BitSet(n);
-        for (int i = 0; i < n; i++) {
-            if (EOG_TEXTS.contains(texts[i]) && index.find(textBytes[i], 0, textBytes[i].length) == i) {
-                endOfGeneration.set(i);
-                types[i] = TokenType.CONTROL;
+        for (String text : EOG_TEXTS) {
+            int id = find(text.getBytes(StandardCharsets.UTF_8));
+            if (id >= 0) {
+                endOfGeneration.set(id);
+                types[id] = TokenType.CONTROL;
             }
         }
         for (int id : new int[] {eos, eot, eom}) {

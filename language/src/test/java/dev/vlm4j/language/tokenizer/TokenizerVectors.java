@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** llama.cpp's tokenizer test vectors ({@code fixtures/tokenizer/*.inp/.out}, format in FORMAT.md) and vocab loading. */
 final class TokenizerVectors {
@@ -50,18 +52,24 @@ final class TokenizerVectors {
         }
     }
 
+    /** Loaded once per test run: tokenizers are immutable, and loading the large ones takes a while. */
+    private static final Map<String, Tokenizer> LOADED = new ConcurrentHashMap<>();
+
     /** The tokenizer of a fixture GGUF (path relative to fixtures/). */
     static Tokenizer gguf(String relative) {
         Path path = Fixtures.require(relative);
-        try (GgufFile file = GgufFile.open(path)) {
-            return Tokenizer.fromGguf(file);
-        }
+        return LOADED.computeIfAbsent(relative, r -> {
+            try (GgufFile file = GgufFile.open(path)) {
+                return Tokenizer.fromGguf(file);
+            }
+        });
     }
 
     /** Llama 3's tokenizer.json (gzip) with its tokenizer_config.json. */
     static Tokenizer llama3Json() {
-        return Tokenizer.fromHuggingFace(Fixtures.require("tokenizer/llama3-tokenizer.json.gz"),
-                Fixtures.require("tokenizer/llama3-tokenizer_config.json"));
+        Path json = Fixtures.require("tokenizer/llama3-tokenizer.json.gz");
+        Path config = Fixtures.require("tokenizer/llama3-tokenizer_config.json");
+        return LOADED.computeIfAbsent("llama3-tokenizer.json", r -> Tokenizer.fromHuggingFace(json, config));
     }
 
     static String show(String s) {
