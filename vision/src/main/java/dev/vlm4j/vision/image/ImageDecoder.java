@@ -19,7 +19,19 @@ import javax.imageio.ImageReader;
 import javax.imageio.ImageIO;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import org.apache.commons.imaging.AbstractImageParser;
 import org.apache.commons.imaging.Imaging;
+import org.apache.commons.imaging.ImagingParameters;
+import org.apache.commons.imaging.bytesource.ByteSource;
+import org.apache.commons.imaging.formats.bmp.BmpImageParser;
+import org.apache.commons.imaging.formats.gif.GifImageParser;
+import org.apache.commons.imaging.formats.ico.IcoImageParser;
+import org.apache.commons.imaging.formats.jpeg.JpegImageParser;
+import org.apache.commons.imaging.formats.pcx.PcxImageParser;
+import org.apache.commons.imaging.formats.png.PngImageParser;
+import org.apache.commons.imaging.formats.pnm.PnmImageParser;
+import org.apache.commons.imaging.formats.psd.PsdImageParser;
+import org.apache.commons.imaging.formats.tiff.TiffImageParser;
 import org.apache.commons.imaging.common.ImageMetadata;
 import org.apache.commons.imaging.formats.jpeg.JpegImageMetadata;
 import org.apache.commons.imaging.formats.png.PngImageMetadata;
@@ -189,7 +201,9 @@ public final class ImageDecoder {
         }
         try {
             Dimension size = headerSize(format, bytes, source);
-            checkSize(size.width, size.height, source, "the header declares");
+            if (size != null) { // Commons Imaging reads no size from ICO headers: checked after decoding only
+                checkSize(size.width, size.height, source, "the header declares");
+            }
             BufferedImage decoded = decodePixels(format, bytes, source);
             checkSize(decoded.getWidth(), decoded.getHeight(), source, "the decoder produced");
             RgbImage rgb = BufferedImageRgb.convert(decoded, format == ImageFormat.GIF, source);
@@ -214,6 +228,7 @@ public final class ImageDecoder {
 
     // ---- header ----
 
+    /** The size the header declares, or null when the parser cannot tell without decoding. */
     private static Dimension headerSize(ImageFormat format, byte[] bytes, String source) {
         if (readByImageIo(format)) {
             try {
@@ -223,7 +238,7 @@ public final class ImageDecoder {
             }
         }
         try {
-            return Imaging.getImageSize(bytes);
+            return commonsImagingParser(format).getImageSize(bytes);
         } catch (IOException | RuntimeException e) {
             throw new ImageDecodeException(source, "corrupt " + format.displayName() + " header: " + describe(e), e);
         }
@@ -250,13 +265,13 @@ public final class ImageDecoder {
                 first = e;
             }
             try {
-                return Imaging.getBufferedImage(bytes);
+                return commonsImaging(format, bytes);
             } catch (IOException | RuntimeException e) {
                 throw corrupt(format, source, first, e);
             }
         }
         try {
-            return Imaging.getBufferedImage(bytes);
+            return commonsImaging(format, bytes);
         } catch (IOException | RuntimeException e) {
             first = e;
         }
@@ -268,6 +283,31 @@ public final class ImageDecoder {
             }
         }
         throw corrupt(format, source, first, null);
+    }
+
+    /** The Commons Imaging parser for {@code format}, chosen by us (its own guessing cannot recognise every PCX). */
+    private static AbstractImageParser<?> commonsImagingParser(ImageFormat format) {
+        return switch (format) {
+            case JPEG -> new JpegImageParser();
+            case PNG -> new PngImageParser();
+            case GIF -> new GifImageParser();
+            case BMP -> new BmpImageParser();
+            case TIFF -> new TiffImageParser();
+            case PNM -> new PnmImageParser();
+            case ICO -> new IcoImageParser();
+            case PCX -> new PcxImageParser();
+            case PSD -> new PsdImageParser();
+            default -> throw new IllegalArgumentException(format + " has no Commons Imaging parser");
+        };
+    }
+
+    private static <T extends ImagingParameters<T>> BufferedImage commonsImaging(AbstractImageParser<T> parser, byte[] bytes)
+            throws IOException {
+        return parser.getBufferedImage(ByteSource.array(bytes), parser.getDefaultParameters());
+    }
+
+    private static BufferedImage commonsImaging(ImageFormat format, byte[] bytes) throws IOException {
+        return commonsImaging(commonsImagingParser(format), bytes);
     }
 
     private static ImageDecodeException corrupt(ImageFormat format, String source, Exception first, Exception second) {
@@ -282,10 +322,11 @@ public final class ImageDecoder {
 
     private static BufferedImage readWithImageIo(ImageFormat format, byte[] bytes) throws IOException {
         return withImageIoReader(format, bytes, reader -> {
+            BufferedImage image;
             try {
-                return reader.read(0);
+                image = reader.read(0);
             } catch (javax.imageio.IIOException e) {
-                // ImageIO reads CMYK/YCCK JPEGs only as rasters (no colour model for them).
+                // Older JDKs read CMYK/YCCK JPEGs only as rasters (no colour model for them).
                 if (format == ImageFormat.JPEG && reader.canReadRaster()) {
                     Raster raster = reader.readRaster(0, null);
                     if (raster.getNumBands() == 4) {
@@ -294,6 +335,11 @@ public final class ImageDecoder {
                 }
                 throw e;
             }
+            if (format == ImageFormat.JPEG && image.getColorModel().getNumColorComponents() == 4) {
+                // Newer JDKs convert CMYK through a colour space; stb_image's arithmetic works on the raw samples.
+                return AdobeCmyk.toRgb(reader.readRaster(0, null), AdobeCmyk.transform(bytes));
+            }
+            return image;
         });
     }
 

@@ -61,8 +61,8 @@ public enum ImageFormat {
         if (startsWith(head, 0, 0, 1, 0) && head.length >= 6 && (head[4] | head[5]) != 0) {
             return Optional.of(ICO);
         }
-        // PCX: manufacturer 0x0A, version 0..5, encoding 1 (RLE), 1/2/4/8 bits per plane.
-        if (head.length >= 4 && head[0] == 0x0A && (head[1] & 0xFF) <= 5 && head[2] == 1
+        // PCX: manufacturer 0x0A, version 0..5, encoding 0 (none) or 1 (RLE), 1/2/4/8 bits per plane.
+        if (head.length >= 4 && head[0] == 0x0A && (head[1] & 0xFF) <= 5 && (head[2] == 0 || head[2] == 1)
                 && (head[3] == 1 || head[3] == 2 || head[3] == 4 || head[3] == 8)) {
             return Optional.of(PCX);
         }
