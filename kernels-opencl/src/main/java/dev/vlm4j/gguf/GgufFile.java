@@ -8,13 +8,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,20 +139,6 @@ public final class GgufFile implements AutoCloseable {
     @Override
     public String toString() {
         return "GgufFile[" + path + ", v" + version + ", " + metadata.size() + " keys, " + tensorInfos.size() + " tensors]";
-    }
-
-    /** Sorts infos by data offset and rejects any two whose byte ranges overlap. */
-    static void checkNoOverlap(Path path, List<GgufTensorInfo> infos, long dataOffset) {
-        List<GgufTensorInfo> sorted = new ArrayList<>(infos);
-        sorted.sort(Comparator.comparingLong(GgufTensorInfo::offset));
-        for (int i = 1; i < sorted.size(); i++) {
-            GgufTensorInfo prev = sorted.get(i - 1);
-            GgufTensorInfo cur = sorted.get(i);
-            if (prev.byteSize() > 0 && cur.byteSize() > 0 && prev.offset() + prev.byteSize() > cur.offset()) {
-                throw new GgufFormatException(path, dataOffset + cur.offset(), "tensor '" + cur.name() + "' data",
-                        "overlaps the data of tensor '" + prev.name() + "'");
-            }
-        }
     }
 
     /** A tensor's directory entry: name, type, shape and offset relative to the data section. */
