@@ -111,13 +111,13 @@ final class RawGguf {
         return mark(key + ".count").u64(count);
     }
 
-    /** A tensor info; marks "{name}.name", "{name}.n_dims", "{name}.ne", "{name}.type", "{name}.offset". */
+    /** A tensor info; marks "{name}.name", "{name}.n_dims", "{name}.ne" (and "{name}.ne[d]"), "{name}.type", "{name}.offset". */
     RawGguf tensor(String name, long[] ne, int type, long offset) {
         mark(name + ".name").str(name);
         mark(name + ".n_dims").u32(ne.length);
         mark(name + ".ne");
-        for (long d : ne) {
-            u64(d);
+        for (int d = 0; d < ne.length; d++) {
+            mark(name + ".ne[" + d + "]").u64(ne[d]);
         }
         mark(name + ".type").u32(type);
         return mark(name + ".offset").u64(offset);
