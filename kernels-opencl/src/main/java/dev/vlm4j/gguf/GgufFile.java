@@ -28,6 +28,8 @@ import java.util.Optional;
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
     public static final int DEFAULT_ALIGNMENT = 32;
+    /** Longest tensor name, in UTF-8 bytes: ggml's GGML_MAX_NAME (64) less the terminating NUL, as llama.cpp checks. */
+    public static final int MAX_TENSOR_NAME_BYTES = 63;
 
     private final Path path;
     private final Arena arena;

@@ -5,7 +5,10 @@ import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Shape;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +37,17 @@ final class GgufParser {
      * hostile file can claim (a string costs some 60 bytes of heap for 8 bytes of file).
      */
     static final long MAX_METADATA_OBJECTS = 1L << 22;
+    /**
+     * Bytes of strings and packed arrays the metadata may hold in total, all of which is copied onto the heap. Real
+     * files hold a few MB (a 262k-token vocabulary with scores and merges is under 20 MB); the cap keeps a large
+     * hostile file from claiming gigabytes of heap.
+     */
+    static final long MAX_METADATA_BYTES = 1L << 28;
+    /**
+     * Tensors a file may declare. Real models have a few thousand; each costs some 200 bytes of heap, so the cap
+     * keeps a large file of empty tensor infos from claiming gigabytes.
+     */
+    static final long MAX_TENSORS = 1L << 20;
     /** Largest {@code general.alignment} accepted (the value is a UINT32; anything near 2^31 is nonsense). */
     static final int MAX_ALIGNMENT = 1 << 30;
     static final String ALIGNMENT_KEY = "general.alignment";
@@ -60,6 +74,7 @@ final class GgufParser {
     private final long size;
     private long pos;
     private long objects;
+    private long metadataBytes;
     /** What is being read: null (header), "metadata 'key'", "tensor 'name'". */
     private String subject;
     /** Array nesting of the value being read, and the element index at each level. */
@@ -94,13 +109,18 @@ final class GgufParser {
                     + remaining() + " bytes that follow");
         }
 
+        if (tensorCount > MAX_TENSORS) {
+            throw error(pos - 16, "tensor_count", tensorCount + " tensors is more than the " + MAX_TENSORS
+                    + " vlm4j accepts; refusing the file");
+        }
+
         Map<String, GgufValue> kv = new LinkedHashMap<>();
         Map<String, Long> keyOffsets = new HashMap<>();
         long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             subject = "metadata entry " + i;
             long keyAt = pos;
-            String key = string("key");
+            String key = key("key");
             if (key.isEmpty()) {
                 throw error(keyAt, "key", "empty key");
             }
@@ -174,7 +194,7 @@ final class GgufParser {
     private Parsed tensorInfo(long index, int alignment, Map<String, Long> nameOffsets) {
         subject = "tensor " + index;
         long nameAt = pos;
-        String name = string("name");
+        String name = tensorName("name");
         subject = "tensor '" + GgufFormatException.shown(name) + "'";
         Long firstAt = nameOffsets.putIfAbsent(name, nameAt);
         if (firstAt != null) {
@@ -199,19 +219,23 @@ final class GgufParser {
         long offsetAt = pos;
         long offset = u64("offset");
 
-        Shape shape;
-        try {
-            shape = new Shape(ne);
-        } catch (ArithmeticException e) {
-            throw error(nDimsAt, "ne", "dimensions " + Arrays.toString(ne) + " hold more than 2^63 elements");
+        // The product of the non-zero dims bounds every product a reader forms (elements, rows, rows * row bytes),
+        // so checking it here keeps them all exact even for a zero-element tensor such as [0, 2^40, 2^40].
+        long nonZeroProduct = 1;
+        for (long d : ne) {
+            if (d != 0) {
+                if (d > Long.MAX_VALUE / nonZeroProduct) {
+                    throw error(nDimsAt, "ne", "dimensions " + Arrays.toString(ne) + " hold more than 2^63 elements");
+                }
+                nonZeroProduct *= d;
+            }
         }
+        Shape shape = new Shape(ne);
         if (shape.rowLength() % type.blockSize() != 0) {
             throw error(nDimsAt, "ne", "row length " + shape.rowLength() + " is not a multiple of the " + type
                     + " block size " + type.blockSize());
         }
-        try {
-            type.bytesFor(shape.elements());
-        } catch (ArithmeticException e) {
+        if (nonZeroProduct / type.blockSize() > Long.MAX_VALUE / type.blockBytes()) {
             throw error(nDimsAt, "ne", "dimensions " + Arrays.toString(ne) + " of " + type + " take more than 2^63 bytes");
         }
         if (offset < 0) {
@@ -333,6 +357,7 @@ final class GgufParser {
         if (bytes > MAX_STRING_BYTES) {
             throw error(countAt, "element count", count + " " + elementType + " values is more than one array can hold");
         }
+        claimHeap(bytes, countAt, "element count");
         byte[] raw = file.asSlice(pos, bytes).toArray(ValueLayout.JAVA_BYTE);
         if (elementType == GgufValueType.BOOL) {
             for (int i = 0; i < raw.length; i++) {
@@ -353,7 +378,35 @@ final class GgufParser {
         return GgufValueType.byId(id).orElseThrow(() -> error(at, part, "unknown value type " + id));
     }
 
+    /** A string value: malformed UTF-8 becomes U+FFFD, as a lenient reader should (llama.cpp does not check). */
     private String string(String part) {
+        long at = pos;
+        long length = stringLength(part);
+        claimHeap(length, at, part);
+        return new String(stringBytes(length), StandardCharsets.UTF_8);
+    }
+
+    /** A metadata key: valid UTF-8 (see {@link #utf8}), counted against the metadata's heap budget. */
+    private String key(String part) {
+        long at = pos;
+        long length = stringLength(part);
+        claimHeap(length, at, part);
+        return utf8(stringBytes(length), at, part);
+    }
+
+    /** A tensor name: valid UTF-8 of at most {@link GgufFile#MAX_TENSOR_NAME_BYTES} bytes, as llama.cpp requires. */
+    private String tensorName(String part) {
+        long at = pos;
+        long length = stringLength(part);
+        if (length > GgufFile.MAX_TENSOR_NAME_BYTES) {
+            throw error(at, part, "tensor name of " + length + " bytes is longer than ggml's limit of "
+                    + GgufFile.MAX_TENSOR_NAME_BYTES);
+        }
+        return utf8(stringBytes(length), at, part);
+    }
+
+    /** Reads a string's length field and checks the file holds that many bytes after it. */
+    private long stringLength(String part) {
         long at = pos;
         long length = u64(part);
         if (length < 0 || length > remaining()) {
@@ -363,9 +416,39 @@ final class GgufParser {
         if (length > MAX_STRING_BYTES) {
             throw error(at, part, "string of " + length + " bytes is longer than Java can hold");
         }
+        return length;
+    }
+
+    private byte[] stringBytes(long length) {
         byte[] bytes = file.asSlice(pos, length).toArray(ValueLayout.JAVA_BYTE);
         pos += length;
-        return new String(bytes, StandardCharsets.UTF_8);
+        return bytes;
+    }
+
+    /**
+     * Keys and tensor names must be valid UTF-8, so that two different names never decode alike and a name written
+     * back takes the bytes it was read from.
+     */
+    private String utf8(byte[] bytes, long at, String part) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            String shown = GgufFormatException.shown(new String(bytes, StandardCharsets.UTF_8));
+            throw error(at, part, "not valid UTF-8: '" + shown + "'");
+        }
+    }
+
+    /** Counts {@code bytes} more metadata onto the heap, refusing the file past {@link #MAX_METADATA_BYTES}. */
+    private void claimHeap(long bytes, long at, String part) {
+        metadataBytes += bytes;
+        if (metadataBytes > MAX_METADATA_BYTES) {
+            throw error(at, part, "the metadata would hold more than " + MAX_METADATA_BYTES
+                    + " bytes of strings and arrays; refusing the file");
+        }
     }
 
     private long u8(String part) {

@@ -40,9 +40,6 @@ import java.util.Set;
  * }</pre>
  */
 public final class GgufWriter {
-    /** llama.cpp refuses tensor names of GGML_MAX_NAME (64) bytes or more. */
-    public static final int MAX_TENSOR_NAME_BYTES = 63;
-
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
     private final Set<String> tensorNames = new HashSet<>();
@@ -59,7 +56,7 @@ public final class GgufWriter {
 
     /** Sets the data alignment; a value other than 32 is also recorded as {@code general.alignment}. */
     public GgufWriter alignment(int alignment) {
-        if (alignment <= 0 || Integer.bitCount(alignment) != 1 || alignment > GgufParser.MAX_ALIGNMENT) {
+        if (!validAlignment(alignment)) {
             throw new IllegalArgumentException("alignment must be a power of two up to 2^30, got " + alignment);
         }
         this.alignment = alignment;
@@ -72,8 +69,9 @@ public final class GgufWriter {
     }
 
     /**
-     * Adds or replaces a key. Putting {@code general.alignment} is the same as calling {@link #alignment(int)}
-     * (it must be a UINT32 power of two), so the header never disagrees with the layout.
+     * Adds or replaces a key. Putting {@code general.alignment} (a UINT32 power of two) also sets the alignment the
+     * data is laid out with, so the header never disagrees with the layout; unlike {@link #alignment(int)}, the key
+     * is written even when it states the default 32, so a file read and written back keeps all its keys.
      */
     public GgufWriter put(String key, GgufValue value) {
         Objects.requireNonNull(key, "key");
@@ -82,13 +80,17 @@ public final class GgufWriter {
             throw new IllegalArgumentException("metadata keys may not be empty");
         }
         if (key.equals(GgufParser.ALIGNMENT_KEY)) {
-            if (!(value instanceof GgufValue.Int a) || a.type() != GgufValueType.UINT32 || a.value() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(key + " must be a UINT32 power of two, got " + value);
+            if (!(value instanceof GgufValue.Int a) || a.type() != GgufValueType.UINT32 || !validAlignment(a.value())) {
+                throw new IllegalArgumentException(key + " must be a UINT32 power of two up to 2^30, got " + value);
             }
-            return alignment((int) a.value());
+            this.alignment = (int) a.value();
         }
         metadata.put(key, value);
         return this;
+    }
+
+    private static boolean validAlignment(long alignment) {
+        return alignment > 0 && Long.bitCount(alignment) == 1 && alignment <= GgufParser.MAX_ALIGNMENT;
     }
 
     public GgufWriter putAll(Map<String, GgufValue> values) {
@@ -100,9 +102,9 @@ public final class GgufWriter {
     public GgufWriter tensor(Tensor tensor) {
         Objects.requireNonNull(tensor, "tensor");
         int nameBytes = utf8(tensor.name()).length;
-        if (nameBytes > MAX_TENSOR_NAME_BYTES) {
+        if (nameBytes > GgufFile.MAX_TENSOR_NAME_BYTES) {
             throw new IllegalArgumentException("tensor name '" + tensor.name() + "' is " + nameBytes
-                    + " bytes; llama.cpp allows at most " + MAX_TENSOR_NAME_BYTES);
+                    + " bytes; llama.cpp allows at most " + GgufFile.MAX_TENSOR_NAME_BYTES);
         }
         if (!tensorNames.add(tensor.name())) {
             throw new IllegalArgumentException("duplicate tensor name " + tensor.name());

@@ -179,6 +179,46 @@ class GgufHostileInputTest {
         Files.delete(file);
     }
 
+    /** Grows {@code raw}'s file, sparsely, to {@code size} bytes: counts that need a big file pass the size checks. */
+    private Path sparse(RawGguf raw, String name, long size) throws IOException {
+        Path file = raw.write(dir.resolve(name));
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(size);
+        }
+        return file;
+    }
+
+    @Test
+    void metadataBytesPastTheHeapBudgetAreRefusedBeforeCopying() throws IOException {
+        long budget = GgufParser.MAX_METADATA_BYTES;
+        RawGguf string = RawGguf.header(3, 0, 1).key("k", GgufValueType.STRING).mark("length").u64(budget + 1);
+        refused(sparse(string, "string.gguf", string.position() + budget + 1), string.at("length"), "metadata 'k' value",
+                "more than " + budget + " bytes of strings and arrays");
+        RawGguf array = RawGguf.header(3, 0, 1).arrayHeader("k", GgufValueType.UINT8, budget + 1);
+        refused(sparse(array, "array.gguf", array.position() + budget + 1), array.at("k.count"), "metadata 'k' element count",
+                "more than " + budget + " bytes of strings and arrays");
+        // the budget is for the whole file: two arrays of half of it each, plus the second one's key, pass it
+        long half = budget / 2;
+        RawGguf first = RawGguf.header(3, 0, 2).arrayHeader("a", GgufValueType.UINT8, half);
+        long secondAt = first.position() + half;
+        RawGguf second = new RawGguf().str("b").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.UINT8.id()).mark("count").u64(half);
+        Path file = sparse(first, "two.gguf", secondAt);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(secondAt);
+            raf.write(second.toBytes());
+            raf.setLength(raf.length() + half);
+        }
+        refused(file, secondAt + second.at("count"), "metadata 'b' element count", "more than " + budget + " bytes");
+    }
+
+    @Test
+    void tooManyTensorsAreRefusedBeforeReadingThem() throws IOException {
+        long count = GgufParser.MAX_TENSORS + 1;
+        RawGguf r = RawGguf.header(3, count, 0);
+        refused(sparse(r, "tensors.gguf", r.position() + count * 24), r.at("tensor_count"), "tensor_count",
+                count + " tensors is more than the " + GgufParser.MAX_TENSORS + " vlm4j accepts");
+    }
+
     @Test
     void unknownValueTypes() {
         refused(RawGguf.header(3, 0, 1).key("k", 13).u64(0), "k.type", "metadata 'k' type", "unknown value type 13");
@@ -251,6 +291,32 @@ class GgufHostileInputTest {
     }
 
     @Test
+    void namesThatAreNotUtf8() throws IOException {
+        byte[] bad = {'k', (byte) 0xff, 'x'};
+        RawGguf key = RawGguf.header(3, 0, 1).mark("k").u64(bad.length).bytes(bad).u32(GgufValueType.BOOL.id()).u8(1);
+        refused(key, "k", "metadata entry 0 key", "not valid UTF-8: 'k\ufffdx'");
+        RawGguf name = RawGguf.header(3, 1, 0).mark("n").u64(bad.length).bytes(bad).u32(1).u64(4).u32(F32).u64(0)
+                .padTo(32).bytes(new byte[16]);
+        refused(name, "n", "tensor 0 name", "not valid UTF-8");
+        // string values are read leniently, as llama.cpp does: a malformed byte becomes U+FFFD
+        RawGguf value = RawGguf.header(3, 0, 1).key("k", GgufValueType.STRING).u64(bad.length).bytes(bad);
+        try (GgufFile f = GgufFile.open(value.write(dir.resolve("value.gguf")))) {
+            assertEquals("k\ufffdx", f.metadata().string("k"));
+        }
+    }
+
+    @Test
+    void tensorNamesLongerThanGgmlAllows() throws IOException {
+        String longest = "t".repeat(GgufFile.MAX_TENSOR_NAME_BYTES);
+        RawGguf ok = RawGguf.header(3, 1, 0).tensor(longest, new long[] {4}, F32, 0).padTo(32).bytes(new byte[16]);
+        try (GgufFile f = GgufFile.open(ok.write(dir.resolve("ok.gguf")))) {
+            assertTrue(f.hasTensor(longest), "a 63-byte name opens");
+        }
+        RawGguf r = RawGguf.header(3, 1, 0).tensor(longest + "é", new long[] {4}, F32, 0).padTo(32).bytes(new byte[16]);
+        refused(r, r.at(longest + "é.name"), "tensor 0 name", "tensor name of 65 bytes is longer than ggml's limit of 63");
+    }
+
+    @Test
     void tooManyDimensions() {
         RawGguf r = RawGguf.header(3, 1, 0).tensor("t", new long[] {1, 1, 1, 1, 1}, F32, 0).padTo(32).bytes(new byte[4]);
         refused(r, "t.n_dims", "tensor 't' n_dims", "5 dimensions (ggml allows at most 4)");
@@ -266,6 +332,11 @@ class GgufHostileInputTest {
         refused(bytes, "t.n_dims", "tensor 't' ne", "of F32 take more than 2^63 bytes");
         RawGguf negative = RawGguf.header(3, 1, 0).tensor("t", new long[] {4, -4}, F32, 0).padTo(32);
         refused(negative, negative.at("t.ne") + 8, "tensor 't' ne[1]", "18446744073709551612 elements is more than 2^63");
+        // zero elements, yet rows() = 2^64 and the row bytes 2^64 would overflow: llama.cpp lets these through, we do not
+        RawGguf zeroRows = RawGguf.header(3, 1, 0).tensor("t", new long[] {0, 1L << 32, 1L << 32}, F32, 0).padTo(32);
+        refused(zeroRows, "t.n_dims", "tensor 't' ne", "[0, 4294967296, 4294967296] hold more than 2^63 elements");
+        RawGguf zeroBytes = RawGguf.header(3, 1, 0).tensor("t", new long[] {1L << 62, 0}, F32, 0).padTo(32);
+        refused(zeroBytes, "t.n_dims", "tensor 't' ne", "of F32 take more than 2^63 bytes");
         RawGguf block = RawGguf.header(3, 1, 0).tensor("t", new long[] {16, 2}, GgmlType.Q8_0.id(), 0).padTo(32);
         refused(block, "t.n_dims", "tensor 't' ne", "row length 16 is not a multiple of the Q8_0 block size 32");
     }
