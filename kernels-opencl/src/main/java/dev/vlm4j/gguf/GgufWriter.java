@@ -172,7 +172,8 @@ public final class GgufWriter {
         }
         sink.padTo(alignment);
         // Copied through one heap buffer: a segment over a float[] (or any non-byte[] memory) has no ByteBuffer view.
-        byte[] chunk = new byte[1 << 20];
+        long largest = tensors.stream().mapToLong(t -> t.data().byteSize()).max().orElse(0);
+        byte[] chunk = new byte[(int) Math.clamp(largest, 1, 1 << 20)];
         for (Tensor t : tensors) {
             sink.flush();
             MemorySegment data = t.data();

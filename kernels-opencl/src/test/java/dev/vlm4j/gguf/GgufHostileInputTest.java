@@ -55,16 +55,18 @@ class GgufHostileInputTest {
 
     @Test
     void truncatedAtEveryLength() throws IOException {
-        for (RawGguf sample : new RawGguf[] {GgufSamples.small(), GgufSamples.unusual()}) {
+        Map<String, RawGguf> samples = Map.of("small", GgufSamples.small(), "unusual", GgufSamples.unusual());
+        for (var named : samples.entrySet()) {
+            RawGguf sample = named.getValue();
             byte[] whole = sample.toBytes();
             long dataAt = sample.at("data");
             long needed = sample.at("end");
             Map<Long, String> fieldStarts = new TreeMap<>();
             sample.marks().forEach((name, at) -> fieldStarts.putIfAbsent(at, name));
             fieldStarts.put(0L, "magic");
-            Path file = dir.resolve("cut.gguf");
             for (int length = 0; length < whole.length; length++) {
-                Files.write(file, Arrays.copyOf(whole, length));
+                // a new file per length: rewriting one in place makes ext4 flush it every time (auto_da_alloc)
+                Path file = Files.write(dir.resolve(named.getKey() + "-cut-" + length + ".gguf"), Arrays.copyOf(whole, length));
                 if (length >= needed) {
                     try (GgufFile f = GgufFile.open(file)) {
                         assertFalse(f.tensorInfos().isEmpty(), "cut at " + length + " after the last tensor's data opens");
