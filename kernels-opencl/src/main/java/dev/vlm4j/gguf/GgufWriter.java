@@ -170,7 +170,9 @@ public final class GgufWriter {
             sink.u64(offset);
             offset = alignUp(offset + t.data().byteSize());
         }
-        sink.padTo(alignment);
+        if (!tensors.isEmpty()) { // a file without tensors (a vocabulary) ends after its header, as llama.cpp writes it
+            sink.padTo(alignment);
+        }
         // Copied through one heap buffer: a segment over a float[] (or any non-byte[] memory) has no ByteBuffer view.
         long largest = tensors.stream().mapToLong(t -> t.data().byteSize()).max().orElse(0);
         byte[] chunk = new byte[(int) Math.clamp(largest, 1, 1 << 20)];

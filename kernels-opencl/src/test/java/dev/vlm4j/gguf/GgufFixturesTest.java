@@ -15,7 +15,10 @@ import dev.vlm4j.testing.GgufContents.FileContents;
 import dev.vlm4j.testing.GgufContents.KeyRow;
 import dev.vlm4j.testing.GgufContents.TensorRow;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,19 +27,24 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every .gguf llama.cpp made for the fixtures opens, and the reader agrees with models/GGUF-CONTENTS.md (written by
  * gguf-py) on every header field, every key's type and value, and every tensor's name, type, shape and offset.
  */
 class GgufFixturesTest {
+    /** Every .gguf under fixtures/ (skips the calling test when the fixtures are absent). */
+    static List<Path> fixtureGgufs() throws IOException {
+        Path root = Fixtures.require("models").getParent();
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
+        }
+    }
+
     @Test
     void everyFixtureGgufOpensAndEveryTensorSlices() throws IOException {
-        Path root = Fixtures.require("models").getParent();
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(root)) {
-            files = s.filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
-        }
+        List<Path> files = fixtureGgufs();
         assertTrue(files.size() >= 13, "expected the fixture set's 13 GGUF files (8 models, 5 vocab-only), found " + files);
         int vocabOnly = 0;
         for (Path p : files) {
@@ -58,6 +66,36 @@ class GgufFixturesTest {
             }
         }
         assertTrue(vocabOnly >= 5, "the tokenizer folder's five vocab-only files have no tensors; found " + vocabOnly);
+    }
+
+    /**
+     * Our writer lays a file out as llama.cpp's gguf-py does: reading each fixture and writing it back gives the very
+     * same bytes (header, every key in order, tensor infos, padding, data).
+     */
+    @Test
+    void writerReproducesEveryFixtureByteForByte(@TempDir Path dir) throws IOException {
+        List<Executable> checks = new ArrayList<>();
+        for (Path p : fixtureGgufs()) {
+            checks.add(() -> {
+                Path copy = dir.resolve(p.getFileName());
+                try (GgufFile f = GgufFile.open(p)) {
+                    GgufWriter w = new GgufWriter().version(f.version()).putAll(f.metadata().asMap());
+                    f.tensorInfos().forEach(info -> w.tensor(f.tensor(info.name())));
+                    w.write(copy);
+                }
+                try (Arena arena = Arena.ofConfined();
+                     FileChannel a = FileChannel.open(p);
+                     FileChannel b = FileChannel.open(copy)) {
+                    MemorySegment original = a.map(FileChannel.MapMode.READ_ONLY, 0, a.size(), arena);
+                    MemorySegment written = b.map(FileChannel.MapMode.READ_ONLY, 0, b.size(), arena);
+                    long at = original.mismatch(written);
+                    assertEquals(-1, at, p + ": written copy (" + written.byteSize() + " bytes) differs from the original ("
+                            + original.byteSize() + " bytes) first at byte " + at);
+                }
+                Files.delete(copy);
+            });
+        }
+        assertAll(checks);
     }
 
     @Test
