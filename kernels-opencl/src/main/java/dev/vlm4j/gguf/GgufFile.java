@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -59,6 +60,9 @@ public final class GgufFile implements AutoCloseable {
 
     /** Opens and validates {@code path}, mapping its data read-only. */
     public static GgufFile open(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new Vlm4jException(path + ": is a directory, not a GGUF file");
+        }
         Arena arena = Arena.ofShared();
         try {
             MemorySegment mapped;
