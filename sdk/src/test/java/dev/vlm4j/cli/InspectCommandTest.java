@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -237,6 +238,31 @@ class InspectCommandTest {
         Run help = vlm4j("inspect", "--help");
         assertEquals(Main.EXIT_OK, help.exit(), "--help is not an error");
         assertTrue(help.out().startsWith("Usage: vlm4j inspect"), help.out());
+    }
+
+    /** Every .gguf under fixtures/ (models and vocab-only tokenizer files) inspects cleanly, as text and as JSON. */
+    @Test
+    void everyFixtureGgufInspects() throws IOException {
+        Path root = Fixtures.require("models").getParent();
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(root)) {
+            files = s.filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
+        }
+        assertTrue(files.size() >= 13, "the fixture set's 13 GGUF files: " + files);
+        List<Executable> checks = new ArrayList<>();
+        for (Path p : files) {
+            checks.add(() -> {
+                Run text = vlm4j("inspect", p.toString());
+                assertEquals(0, text.exit(), p + ": " + text.err());
+                assertTrue(text.out().lines().anyMatch(l -> l.startsWith("  general.architecture ")), p + " text names its architecture");
+                Run json = vlm4j("inspect", "--json", p.toString());
+                assertEquals(0, json.exit(), p + ": " + json.err());
+                JsonNode j = JSON.readTree(json.out());
+                assertEquals(j.get("kvCount").asInt(), j.get("metadata").size(), p + " a JSON entry per key");
+                assertEquals(j.get("tensorCount").asInt(), j.get("tensors").size(), p + " a JSON entry per tensor");
+            });
+        }
+        assertAll(checks);
     }
 
     /** Every model fixture through {@code inspect --json} agrees with GGUF-CONTENTS.md on every row. */
