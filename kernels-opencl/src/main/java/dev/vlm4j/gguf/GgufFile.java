@@ -25,6 +25,9 @@ import java.util.Optional;
  *
  * <p>Every structural problem (truncation, wrong magic, impossible counts, out-of-bounds or overlapping tensor
  * data, unknown types) is reported as a {@link GgufFormatException} naming the file, the offset and the field.
+ * Beyond the format's own rules it refuses tensor names over 63 bytes (as llama.cpp does), arrays nested deeper than
+ * 8 levels, keys and tensor names that are not UTF-8, and files that would make it allocate without bound: more than
+ * 2^20 tensors, 2^22 metadata values or 256 MiB of metadata strings and arrays.
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32

@@ -108,7 +108,6 @@ final class GgufParser {
             throw error(pos - 16, "tensor_count", Long.toUnsignedString(tensorCount) + " tensors cannot fit in the "
                     + remaining() + " bytes that follow");
         }
-
         if (tensorCount > MAX_TENSORS) {
             throw error(pos - 16, "tensor_count", tensorCount + " tensors is more than the " + MAX_TENSORS
                     + " vlm4j accepts; refusing the file");
