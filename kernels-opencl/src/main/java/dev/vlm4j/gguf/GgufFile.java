@@ -12,9 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +25,15 @@ import java.util.Optional;
  *
  * <p>Every structural problem (truncation, wrong magic, impossible counts, out-of-bounds or overlapping tensor
  * data, unknown types) is reported as a {@link GgufFormatException} naming the file, the offset and the field.
+ * Beyond the format's own rules it refuses tensor names over 63 bytes (as llama.cpp does), arrays nested deeper than
+ * 8 levels, keys and tensor names that are not UTF-8, and files that would make it allocate without bound: more than
+ * 2^20 tensors, 2^22 metadata values or 256 MiB of metadata strings and arrays.
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
     public static final int DEFAULT_ALIGNMENT = 32;
+    /** Longest tensor name, in UTF-8 bytes: ggml's GGML_MAX_NAME (64) less the terminating NUL, as llama.cpp checks. */
+    public static final int MAX_TENSOR_NAME_BYTES = 63;
 
     private final Path path;
     private final Arena arena;
@@ -60,6 +63,9 @@ public final class GgufFile implements AutoCloseable {
 
     /** Opens and validates {@code path}, mapping its data read-only. */
     public static GgufFile open(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new Vlm4jException(path + ": is a directory, not a GGUF file");
+        }
         Arena arena = Arena.ofShared();
         try {
             MemorySegment mapped;
@@ -142,20 +148,6 @@ public final class GgufFile implements AutoCloseable {
     @Override
     public String toString() {
         return "GgufFile[" + path + ", v" + version + ", " + metadata.size() + " keys, " + tensorInfos.size() + " tensors]";
-    }
-
-    /** Sorts infos by data offset and rejects any two whose byte ranges overlap. */
-    static void checkNoOverlap(Path path, List<GgufTensorInfo> infos, long dataOffset) {
-        List<GgufTensorInfo> sorted = new ArrayList<>(infos);
-        sorted.sort(Comparator.comparingLong(GgufTensorInfo::offset));
-        for (int i = 1; i < sorted.size(); i++) {
-            GgufTensorInfo prev = sorted.get(i - 1);
-            GgufTensorInfo cur = sorted.get(i);
-            if (prev.byteSize() > 0 && cur.byteSize() > 0 && prev.offset() + prev.byteSize() > cur.offset()) {
-                throw new GgufFormatException(path, dataOffset + cur.offset(), "tensor '" + cur.name() + "' data",
-                        "overlaps the data of tensor '" + prev.name() + "'");
-            }
-        }
     }
 
     /** A tensor's directory entry: name, type, shape and offset relative to the data section. */

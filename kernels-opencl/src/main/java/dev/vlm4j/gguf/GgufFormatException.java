@@ -30,4 +30,25 @@ public final class GgufFormatException extends Vlm4jException {
     public String field() {
         return field;
     }
+
+    /**
+     * A name taken from a file, fit for a one-line message: control characters escaped, long names cut (a hostile
+     * key could otherwise be a megabyte long or move the terminal's cursor).
+     */
+    static String shown(String name) {
+        final int limit = 96;
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < name.length() && sb.length() < limit; i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        if (sb.length() >= limit && name.length() > limit) {
+            sb.append("...");
+        }
+        return sb.toString();
+    }
 }

@@ -90,7 +90,9 @@ public final class GgufMetadata {
 
     private int toInt(String key, long v) {
         if (v < 0 || v > Integer.MAX_VALUE) {
-            throw new GgufMetadataException(file, key, "is " + v + ", outside 0.." + Integer.MAX_VALUE);
+            boolean unsigned = values.get(key) instanceof GgufValue.Int i && i.type() == GgufValueType.UINT64;
+            throw new GgufMetadataException(file, key, "is " + (unsigned ? Long.toUnsignedString(v) : v)
+                    + ", outside 0.." + Integer.MAX_VALUE);
         }
         return (int) v;
     }
@@ -126,6 +128,10 @@ public final class GgufMetadata {
             return Optional.of(b.value());
         }
         throw wrongType(key, v, "BOOL");
+    }
+
+    public boolean bool(String key) {
+        return optBool(key).orElseThrow(() -> missing(key));
     }
 
     public boolean bool(String key, boolean defaultValue) {
@@ -169,9 +175,11 @@ public final class GgufMetadata {
         if (v instanceof GgufValue.Array a && (a.elementType().isInteger() || a.values().isEmpty())) {
             int[] out = new int[a.values().size()];
             for (int i = 0; i < out.length; i++) {
-                long x = ((GgufValue.Int) a.values().get(i)).value();
-                if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
-                    throw new GgufMetadataException(file, key, "element " + i + " is " + x + ", outside the int range");
+                GgufValue.Int element = (GgufValue.Int) a.values().get(i);
+                long x = element.value();
+                if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE || (element.type() == GgufValueType.UINT64 && x < 0)) {
+                    String shown = element.type() == GgufValueType.UINT64 ? Long.toUnsignedString(x) : Long.toString(x);
+                    throw new GgufMetadataException(file, key, "element " + i + " is " + shown + ", outside the int range");
                 }
                 out[i] = (int) x;
             }

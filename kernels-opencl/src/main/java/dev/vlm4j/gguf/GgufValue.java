@@ -5,15 +5,20 @@ import java.util.Objects;
 
 /**
  * One typed GGUF metadata value. Integers of every width are held as {@code long} with their declared type
- * kept (a UINT64 above {@link Long#MAX_VALUE} reads back negative, as Java's unsigned conventions go).
+ * kept (a UINT64 above {@link Long#MAX_VALUE} reads back negative, as Java's unsigned conventions go). Values
+ * are checked on construction, so whatever can be built can be written and reads back equal.
  */
 public sealed interface GgufValue {
     GgufValueType type();
 
     record Int(GgufValueType type, long value) implements GgufValue {
         public Int {
+            Objects.requireNonNull(type, "type");
             if (!type.isInteger()) {
                 throw new IllegalArgumentException(type + " is not an integer type");
+            }
+            if (!type.holds(value)) {
+                throw new IllegalArgumentException(value + " is outside the range of " + type);
             }
         }
     }
@@ -46,13 +51,19 @@ public sealed interface GgufValue {
         }
     }
 
-    /** An array; every element has {@code elementType} (which may itself be ARRAY). */
+    /**
+     * An array; every element has {@code elementType}. Elements of an ARRAY array are arrays that each carry their
+     * own element type. The list is immutable (arrays read from a file keep numbers packed, see {@code PackedValues}).
+     */
     record Array(GgufValueType elementType, List<GgufValue> values) implements GgufValue {
         public Array {
-            values = List.copyOf(values);
-            for (GgufValue v : values) {
-                if (v.type() != elementType) {
-                    throw new IllegalArgumentException("array of " + elementType + " holds a " + v.type());
+            Objects.requireNonNull(elementType, "elementType");
+            if (!(values instanceof PackedValues p && p.elementType() == elementType)) {
+                values = List.copyOf(values);
+                for (GgufValue v : values) {
+                    if (v.type() != elementType) {
+                        throw new IllegalArgumentException("array of " + elementType + " holds a " + v.type());
+                    }
                 }
             }
         }

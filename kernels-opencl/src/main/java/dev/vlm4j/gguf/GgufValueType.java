@@ -37,6 +37,28 @@ public enum GgufValueType {
         return minBytes;
     }
 
+    /** Whether every value of this type takes exactly {@link #minBytes()} bytes (all but STRING and ARRAY). */
+    public boolean isFixedSize() {
+        return this != STRING && this != ARRAY;
+    }
+
+    /**
+     * Whether {@code value} is in this integer type's range. Unsigned 64-bit values use all of a long's bits (a
+     * UINT64 above {@link Long#MAX_VALUE} is held negative), so every long fits UINT64 and INT64.
+     */
+    public boolean holds(long value) {
+        return switch (this) {
+            case UINT8 -> value >= 0 && value <= 0xffL;
+            case INT8 -> value >= Byte.MIN_VALUE && value <= Byte.MAX_VALUE;
+            case UINT16 -> value >= 0 && value <= 0xffffL;
+            case INT16 -> value >= Short.MIN_VALUE && value <= Short.MAX_VALUE;
+            case UINT32 -> value >= 0 && value <= 0xffff_ffffL;
+            case INT32 -> value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE;
+            case UINT64, INT64 -> true;
+            default -> false;
+        };
+    }
+
     public boolean isInteger() {
         return switch (this) {
             case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> true;

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -108,20 +109,20 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private static void printText(Report r, PrintWriter out) {
-        out.printf("file:        %s (%,d bytes)%n", r.file(), r.fileSize());
-        out.printf("GGUF:        version %d, %d tensors, %d metadata keys, alignment %d, data at byte %,d%n",
+        out.printf(Locale.ROOT, "file:        %s (%,d bytes)%n", r.file(), r.fileSize());
+        out.printf(Locale.ROOT, "GGUF:        version %d, %d tensors, %d metadata keys, alignment %d, data at byte %,d%n",
                 r.version(), r.tensorCount(), r.kvCount(), r.alignment(), r.dataOffset());
         out.println();
         out.println("metadata:");
-        r.metadata().forEach((k, v) -> out.printf("  %-45s %s%n", k, textValue(v)));
+        r.metadata().forEach((k, v) -> out.printf(Locale.ROOT, "  %-45s %s%n", escaped(k), textValue(v)));
         out.println();
-        out.printf("tensors:%n  %-40s %-7s %-22s %14s %14s%n", "name", "type", "shape (ne)", "bytes", "offset");
+        out.printf(Locale.ROOT, "tensors:%n  %-40s %-7s %-22s %14s %14s%n", "name", "type", "shape (ne)", "bytes", "offset");
         for (TensorRow t : r.tensors()) {
-            out.printf("  %-40s %-7s %-22s %,14d %,14d%n", t.name(), t.type(), java.util.Arrays.toString(t.shape()), t.bytes(), t.offset());
+            out.printf(Locale.ROOT, "  %-40s %-7s %-22s %,14d %,14d%n", escaped(t.name()), t.type(), java.util.Arrays.toString(t.shape()), t.bytes(), t.offset());
         }
         out.println();
-        out.printf("totals:      %,d parameters, %,d bytes of tensor data%n", r.totalParameters(), r.totalTensorBytes());
-        r.byType().forEach((type, t) -> out.printf("  %-7s %4d tensors %,16d parameters %,16d bytes%n", type, t.tensors(), t.parameters(), t.bytes()));
+        out.printf(Locale.ROOT, "totals:      %,d parameters, %,d bytes of tensor data%n", r.totalParameters(), r.totalTensorBytes());
+        r.byType().forEach((type, t) -> out.printf(Locale.ROOT, "  %-7s %4d tensors %,16d parameters %,16d bytes%n", type, t.tensors(), t.parameters(), t.bytes()));
     }
 
     @SuppressWarnings("unchecked")
@@ -140,8 +141,29 @@ final class InspectCommand implements Callable<Integer> {
         }
         if (v instanceof String s) {
             String shown = s.length() > 80 ? s.substring(0, 77) + "..." : s;
-            return "'" + shown.replace("\n", "\\n") + "'";
+            return "'" + escaped(shown) + "'";
         }
         return String.valueOf(v);
+    }
+
+    /** Text from the file, fit for a terminal: control characters (newlines, escape sequences) shown as escapes. */
+    static String escaped(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                case '\r' -> sb.append("\\r");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.toString();
     }
 }
