@@ -35,7 +35,9 @@ public enum BuiltinChatFormat implements ChatFormat {
                         }
                         out.text("\n");
                     }
-                    case ASSISTANT -> out.text("ASSISTANT: " + m.text().strip() + "</s>");
+                    // The answer exactly as generated after "ASSISTANT:", so the next turn's prompt starts with the
+                    // tokens already in the KV cache.
+                    case ASSISTANT -> out.text("ASSISTANT:" + m.text() + "</s>");
                 }
             }
             if (addGenerationPrompt) out.text("ASSISTANT:");
