@@ -1,0 +1,27 @@
+package dev.vlm4j.sdk;
+
+/**
+ * Where the time of one generation went.
+ *
+ * @param imageEncodeMillis time spent decoding, preprocessing and encoding images (0 for cached images)
+ * @param imagesEncoded     images that ran through the encoder (cache hits not counted)
+ * @param promptTokens      prompt positions computed (text tokens and image rows; positions reused from the
+ *                          KV cache of an earlier turn are not counted)
+ * @param promptMillis      time of that prompt prefill
+ * @param generatedTokens   tokens generated
+ * @param decodeMillis      time of the generation loop
+ */
+public record Timings(double imageEncodeMillis, int imagesEncoded, int promptTokens, double promptMillis,
+                      int generatedTokens, double decodeMillis) {
+    public double promptTokensPerSecond() {
+        return promptMillis <= 0 ? 0 : promptTokens * 1000.0 / promptMillis;
+    }
+
+    public double decodeTokensPerSecond() {
+        return decodeMillis <= 0 ? 0 : generatedTokens * 1000.0 / decodeMillis;
+    }
+
+    public double totalMillis() {
+        return imageEncodeMillis + promptMillis + decodeMillis;
+    }
+}
