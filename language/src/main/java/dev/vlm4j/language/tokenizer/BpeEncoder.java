@@ -44,10 +44,6 @@ final class BpeEncoder {
         }
     }
 
-    int mergeCount() {
-        return merges.size();
-    }
-
     void encode(String text, IntBuffer out) {
         new Session().encode(text, out);
     }

@@ -30,7 +30,7 @@ final class GgufTokenizerReader {
         try {
             String model = md.optString(MODEL).orElseThrow(() -> new TokenizerException(
                     source + ": metadata '" + MODEL + "' is missing (the file has no tokenizer)"));
-            List<String> tokens = stringArray(md, source, TOKENS, true);
+            List<String> tokens = stringArray(md, source, TOKENS);
             if (tokens.isEmpty()) {
                 throw new TokenizerException(source + ": metadata '" + TOKENS + "' is empty");
             }
@@ -40,7 +40,7 @@ final class GgufTokenizerReader {
                 types = md.intArray(TOKEN_TYPE);
                 checkLength(source, TOKEN_TYPE, types.length, tokens.size());
             }
-            List<String> merges = model.equals("gpt2") ? stringArray(md, source, MERGES, true) : null;
+            List<String> merges = model.equals("gpt2") ? stringArray(md, source, MERGES) : null;
             Map<TokenizerSpec.Role, Integer> ids = new EnumMap<>(TokenizerSpec.Role.class);
             for (TokenizerSpec.Role role : TokenizerSpec.Role.values()) {
                 OptionalLong id = md.optLong(role.key);
@@ -61,12 +61,9 @@ final class GgufTokenizerReader {
         }
     }
 
-    private static List<String> stringArray(GgufMetadata md, String source, String key, boolean required) {
+    private static List<String> stringArray(GgufMetadata md, String source, String key) {
         if (!md.contains(key)) {
-            if (required) {
-                throw new TokenizerException(source + ": metadata '" + key + "' is missing");
-            }
-            return null;
+            throw new TokenizerException(source + ": metadata '" + key + "' is missing");
         }
         return md.stringArray(key);
     }

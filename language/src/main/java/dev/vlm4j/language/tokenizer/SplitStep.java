@@ -11,7 +11,13 @@ import java.util.regex.Pattern;
 /**
  * One splitting pass of a pre-tokenizer. llama.cpp applies a list of regexes in turn; each one cuts every piece
  * left by the previous one into its matches and the unmatched gaps between them (both kept). Two regexes it
- * runs as hand-written scanners (GPT-2's and Llama 3's); the rest through a regex engine.
+ * runs as hand-written scanners (GPT-2's and Llama 3's), and so does this class; the rest llama.cpp runs through
+ * C++ {@code std::regex}, not on Unicode categories but on a "collapsed" text where every non-ASCII code point is
+ * one marker byte for its category. The same regexes on the same collapsed text through {@code java.util.regex}
+ * give the same matches: both engines are backtracking, leftmost-first, with ordered alternation, greedy
+ * quantifiers and lookahead as ECMAScript defines them, and {@code \s} is the same six ASCII characters in both
+ * (non-ASCII whitespace is collapsed to U+000B, which both match). The one construct whose meaning differs,
+ * {@code $} (Java also matches before a final line break), is not passed to Java: {@code \s+$} is a scanner.
  */
 sealed interface SplitStep permits SplitStep.Gpt2, SplitStep.Llama3, SplitStep.Regex, SplitStep.TrailingWhitespace {
 
@@ -28,8 +34,8 @@ sealed interface SplitStep permits SplitStep.Gpt2, SplitStep.Llama3, SplitStep.R
             return new TrailingWhitespace();
         }
         boolean usesCategories = CATEGORIES.keySet().stream().anyMatch(llamaRegex::contains);
-        if (!usesCategories && llamaRegex.contains("$")) {
-            throw new IllegalArgumentException("end anchors need translating for Java: " + llamaRegex);
+        if (llamaRegex.replace("\\$", "").contains("$")) {
+            throw new IllegalArgumentException("end anchors mean something else to java.util.regex: " + llamaRegex);
         }
         return usesCategories ? new Regex(Pattern.compile(collapse(llamaRegex)), true) : new Regex(Pattern.compile(llamaRegex), false);
     }
