@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vlm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Vision-language models (LLaVA-style GGUF) in-process on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, BenchCommand.class, EncodeImageCommand.class})
 public final class Main {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
