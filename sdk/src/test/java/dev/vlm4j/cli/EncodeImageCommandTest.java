@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm4j.gguf.GgufFile;
+import dev.vlm4j.gguf.GgufValue;
+import dev.vlm4j.gguf.GgufValueType;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.vision.encoder.SyntheticMmproj;
 import dev.vlm4j.kernels.cpu.CpuBackend;
 import dev.vlm4j.testing.Fixtures;
 import dev.vlm4j.vision.encoder.VisionEncoder;
@@ -127,6 +131,43 @@ class EncodeImageCommandTest {
                 () -> assertEquals(Main.EXIT_MODEL_ERROR, missingModel.exitCode(), missingModel.err()),
                 () -> assertEquals(Main.EXIT_MODEL_ERROR, notAnMmproj.exitCode(), notAnMmproj.err()),
                 () -> assertEquals(Main.EXIT_USAGE, usage.exitCode(), usage.err()));
+    }
+
+    /** A tiled model: tiny synthetic SmolVLM (64 px, 16 tokens per image), longest edge 128. */
+    @Test
+    void idefics3TilesAreEncodedBeforeTheGlobalImage(@TempDir Path dir) throws IOException {
+        Path mmproj = dir.resolve("smolvlm.gguf");
+        SyntheticMmproj.of(SyntheticMmproj.Spec.tinySmolVlm(GgmlType.F32, 7))
+                .withKey("clip.vision.preproc_image_size", new GgufValue.Int(GgufValueType.UINT32, 128)).write(mmproj);
+        java.awt.image.BufferedImage wide = new java.awt.image.BufferedImage(200, 90, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 90; y++) {
+            for (int x = 0; x < 200; x++) {
+                wide.setRGB(x, y, (x * 7 << 16) | (y * 3 << 8) | (x * y & 0xFF));
+            }
+        }
+        Path png = dir.resolve("wide.png");
+        javax.imageio.ImageIO.write(wide, "png", png.toFile());
+        Path npy = dir.resolve("emb.npy");
+        Run r = run("encode-image", "--mmproj", mmproj.toString(), "--image", png.toString(), "--out", npy.toString(), "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        NpyArray written = readNpy(npy);
+        float[] global;
+        try (GgufFile file = GgufFile.open(mmproj); CpuBackend backend = new CpuBackend(2)) {
+            VisionEncoder encoder = VisionEncoder.load(file, backend);
+            var pre = ImagePreprocessor.of(encoder.config(), PreprocessMode.LLAMA_CPP).preprocess(ImageDecoder.defaults().decode(png).image());
+            global = encoder.encode(pre.global()).toFloats();
+        }
+        float[] lastRows = java.util.Arrays.copyOfRange(written.values(), written.values().length - global.length, written.values().length);
+        assertAll(
+                // 200 x 90 at longest edge 128: 128 x 57.6, rounded up to multiples of 64: 128 x 64 = 1 row of 2 tiles.
+                () -> assertEquals(3, json.get("images").asInt(), "2 tiles + the global image"),
+                () -> assertEquals(1, json.get("grid").get(0).asInt(), "tile rows"),
+                () -> assertEquals(2, json.get("grid").get(1).asInt(), "tile columns"),
+                () -> assertEquals(48, json.get("tokens").asInt(), "3 images x 16 tokens"),
+                () -> assertEquals(48, written.rows()),
+                () -> assertEquals(24, written.cols()),
+                () -> assertArrayEquals(global, lastRows, "the global image's rows come last"));
     }
 
     @Test
