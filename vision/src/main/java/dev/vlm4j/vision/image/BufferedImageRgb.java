@@ -67,7 +67,7 @@ final class BufferedImageRgb {
 
     private static boolean isIntegral(int transferType) {
         return transferType == DataBuffer.TYPE_BYTE || transferType == DataBuffer.TYPE_USHORT
-                || transferType == DataBuffer.TYPE_INT || transferType == DataBuffer.TYPE_SHORT;
+                || transferType == DataBuffer.TYPE_INT;
     }
 
     private static void palette(IndexColorModel icm, Raster raster, byte[] out, int w, int h, boolean blackWhereTransparent) {
