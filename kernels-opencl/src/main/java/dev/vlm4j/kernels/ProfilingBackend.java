@@ -32,7 +32,7 @@ public final class ProfilingBackend implements Backend {
 
     private <T> T time(String kernel, Supplier<T> s) {
         Object[] out = new Object[1];
-        time(kernel, () -> out[0] = s.get());
+        time(kernel, (Runnable) () -> out[0] = s.get());
         @SuppressWarnings("unchecked")
         T t = (T) out[0];
         return t;

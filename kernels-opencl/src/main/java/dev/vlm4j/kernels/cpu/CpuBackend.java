@@ -80,6 +80,12 @@ public final class CpuBackend implements Backend {
         require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
         float[] b = bias == null ? null : bias.tensor().toFloats();
         require(b == null || b.length == outDim, "matmul: bias has " + (b == null ? 0 : b.length) + " values, expected " + outDim);
+        if (VectorMatmul.supports(t.type())) {
+            float[] xs = VectorMatmul.prepareActivations(t.type(), in.data, in.offset, in.rows, inDim);
+            team.parallelFor(outDim, 32, (from, to) ->
+                    VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
+            return;
+        }
         PreparedInput prepared = PreparedInput.of(t.type(), in);
         team.parallelFor(outDim, 16, (from, to) -> {
             for (int r = 0; r < in.rows; r++) {
@@ -220,11 +226,7 @@ public final class CpuBackend implements Backend {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
                     int kb = km.offset + j * km.cols + kvh * hd;
-                    float dot = 0;
-                    for (int d = 0; d < hd; d++) {
-                        dot += qm.data[qb + d] * km.data[kb + d];
-                    }
-                    scores[j] = dot * shape.scale();
+                    scores[j] = VectorMatmul.dot(qm.data, qb, km.data, kb, hd) * shape.scale();
                     max = Math.max(max, scores[j]);
                 }
                 double sum = 0;
@@ -238,11 +240,7 @@ public final class CpuBackend implements Backend {
                     om.data[ob + d] = 0;
                 }
                 for (int j = 0; j < visible; j++) {
-                    float p = scores[j] * inv;
-                    int vb = vm.offset + j * vm.cols + kvh * hd;
-                    for (int d = 0; d < hd; d++) {
-                        om.data[ob + d] += p * vm.data[vb + d];
-                    }
+                    VectorMatmul.axpy(scores[j] * inv, vm.data, vm.offset + j * vm.cols + kvh * hd, om.data, ob, hd);
                 }
             }
         });

@@ -1,0 +1,312 @@
+package dev.vlm4j.kernels.cpu;
+
+import dev.vlm4j.kernels.GgmlMath;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.tensor.Tensor;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The CPU matmul with the Vector API: {@code out[r] = W · x[r]} for F32, F16, BF16, Q8_0 and Q4_0 weights.
+ *
+ * <p>Numerics as ggml-cpu: the activations are first rounded the way ggml's {@code vec_dot_type} for the weight
+ * type rounds them (fp16 for F16, bf16 for BF16, Q8_0 blocks for Q8_0/Q4_0). Weights and activations are then
+ * dequantised exactly (an int8 or int4 times an fp16 scale is exact in float32) and multiplied in float32 — the
+ * same products ggml's integer dot sums, rounded once more per product instead of once per block, which moves
+ * results by float32 rounding only (well inside the parity tolerances).
+ *
+ * <p>Work split: output rows in groups; each group of weight rows is dequantised once into a thread-local buffer
+ * (read from the memory-mapped file exactly once per matmul) and then multiplied with every activation row, with a
+ * 4 weight rows × 2 activation rows register tile for batches (prefill, ViT patches). With one or two activation
+ * rows (decode) Q8_0/Q4_0 blocks are widened and multiplied in registers straight from the mapped file instead.
+ */
+final class VectorMatmul {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
+    private static final int L = F.length();
+    /** Bytes that widen to one float vector: 16 for AVX-512, 8 for AVX2. */
+    private static final VectorSpecies<Byte> BL = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 8));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    /** Weight rows dequantised per group: enough to keep a group in L2 while every activation row passes. */
+    private static final int GROUP_ROWS = 32;
+
+    private VectorMatmul() {
+    }
+
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0 -> true;
+            default -> false;
+        };
+    }
+
+    /** float to the nearest bfloat16 (ties to even), as ggml_compute_fp32_to_bf16; NaN stays NaN. */
+    static float roundToBf16(float v) {
+        int u = Float.floatToRawIntBits(v);
+        if ((u & 0x7fffffff) > 0x7f800000) return v;
+        return Float.intBitsToFloat(((u + (0x7fff + ((u >>> 16) & 1))) >>> 16) << 16);
+    }
+
+    /** Activations rounded as ggml rounds them for {@code type}'s dot product; a new array. */
+    static float[] prepareActivations(GgmlType type, float[] x, int offset, int rows, int cols) {
+        int n = rows * cols;
+        float[] out = new float[n];
+        switch (type) {
+            case F16 -> {
+                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[offset + i]));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) out[i] = roundToBf16(x[offset + i]);
+            }
+            case Q8_0, Q4_0 -> {
+                byte[] q = new byte[cols];
+                float[] d = new float[cols / 32];
+                for (int r = 0; r < rows; r++) {
+                    GgmlMath.quantizeQ8_0(x, offset + r * cols, cols, q, 0, d, 0);
+                    for (int i = 0; i < cols; i++) out[r * cols + i] = q[i] * d[i >> 5];
+                }
+            }
+            default -> System.arraycopy(x, offset, out, 0, n);
+        }
+        return out;
+    }
+
+    /**
+     * {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)}.
+     * {@code x} is prepared with {@link #prepareActivations}.
+     */
+    static void matmulRows(Tensor w, float[] bias, float[] x, int rows, float[] out, int outOffset, int outStride,
+                           int from, int to) {
+        int n = w.columns();
+        boolean quantized = w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0;
+        if (quantized && rows <= 2) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = from; j < to; j++) {
+                    float v = dotQuantizedRow(w, j, x, r * n, n);
+                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
+                }
+            }
+            return;
+        }
+        float[] buf = new float[GROUP_ROWS * n];
+        for (int g = from; g < to; g += GROUP_ROWS) {
+            int count = Math.min(GROUP_ROWS, to - g);
+            for (int i = 0; i < count; i++) dequantizeRow(w, g + i, buf, i * n, n);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                int i = 0;
+                for (; i + 3 < count; i += 4) tile4x2(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride);
+                for (; i < count; i++) {
+                    out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n);
+                    out[outOffset + (r + 1) * outStride + g + i] = dot(buf, i * n, x, (r + 1) * n, n);
+                }
+            }
+            for (; r < rows; r++) {
+                int i = 0;
+                for (; i + 3 < count; i += 4) tile4x1(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i);
+                for (; i < count; i++) out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n);
+            }
+            if (bias != null) {
+                for (int rr = 0; rr < rows; rr++) {
+                    for (int i = 0; i < count; i++) out[outOffset + rr * outStride + g + i] += bias[g + i];
+                }
+            }
+        }
+    }
+
+    /** Row {@code j} of {@code w} into {@code dst[off..off+n)}, exactly as ggml dequantises it. */
+    static void dequantizeRow(Tensor w, int j, float[] dst, int off, int n) {
+        MemorySegment seg = w.data();
+        long at = j * w.rowBytes();
+        switch (w.type()) {
+            case F32 -> {
+                int k = 0;
+                for (int bound = F.loopBound(n); k < bound; k += L) {
+                    FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).intoArray(dst, off + k);
+                }
+                for (; k < n; k++) dst[off + k] = seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), at + 4L * k);
+            }
+            // Plain loops: C2 compiles these conversions to vector instructions (vcvtph2ps for fp16), faster here
+            // than the same in Vector API bit operations.
+            case F16 -> {
+                for (int k = 0; k < n; k++) dst[off + k] = Float.float16ToFloat(seg.get(SHORT, at + 2L * k));
+            }
+            case BF16 -> {
+                for (int k = 0; k < n; k++) dst[off + k] = Float.intBitsToFloat(seg.get(SHORT, at + 2L * k) << 16);
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long block = at + 34L * b;
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block)));
+                    for (int p = 0; p < 32; p += L) {
+                        widen(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE)).mul(d).intoArray(dst, off + 32 * b + p);
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long block = at + 18L * b;
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block)));
+                    for (int p = 0; p < 16; p += L) {
+                        ByteVector packed = ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE);
+                        widen(lowNibbles(packed)).mul(d).intoArray(dst, off + 32 * b + p);
+                        widen(highNibbles(packed)).mul(d).intoArray(dst, off + 32 * b + 16 + p);
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("no vector path for " + w.type());
+        }
+    }
+
+    /** Q4_0: element k of a block is the low nibble of byte k, element k+16 the high nibble; both minus 8. */
+    private static ByteVector lowNibbles(ByteVector packed) {
+        return packed.and((byte) 0x0f).sub((byte) 8);
+    }
+
+    private static ByteVector highNibbles(ByteVector packed) {
+        return packed.lanewise(VectorOperators.ASHR, 4).and((byte) 0x0f).sub((byte) 8);
+    }
+
+    /** L signed bytes to L floats. */
+    private static FloatVector widen(ByteVector bytes) {
+        return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * Row {@code j} of a Q8_0/Q4_0 weight dotted with prepared activations, straight from the mapped file: each
+     * block's weights are widened and multiplied in registers (no trip through a buffer), for the one- or
+     * two-row case (decode) where nothing amortises a dequantised copy.
+     */
+    static float dotQuantizedRow(Tensor w, int j, float[] x, int xo, int n) {
+        MemorySegment seg = w.data();
+        long at = j * w.rowBytes();
+        FloatVector acc = FloatVector.zero(F);
+        if (w.type() == GgmlType.Q8_0) {
+            for (int b = 0; b < n / 32; b++) {
+                long block = at + 34L * b;
+                FloatVector blockSum = FloatVector.zero(F);
+                for (int p = 0; p < 32; p += L) {
+                    blockSum = widen(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE))
+                            .fma(FloatVector.fromArray(F, x, xo + 32 * b + p), blockSum);
+                }
+                acc = blockSum.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block))), acc);
+            }
+        } else {
+            for (int b = 0; b < n / 32; b++) {
+                long block = at + 18L * b;
+                FloatVector blockSum = FloatVector.zero(F);
+                for (int p = 0; p < 16; p += L) {
+                    ByteVector packed = ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE);
+                    blockSum = widen(lowNibbles(packed)).fma(FloatVector.fromArray(F, x, xo + 32 * b + p), blockSum);
+                    blockSum = widen(highNibbles(packed)).fma(FloatVector.fromArray(F, x, xo + 32 * b + 16 + p), blockSum);
+                }
+                acc = blockSum.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block))), acc);
+            }
+        }
+        return hsum(acc);
+    }
+
+    /**
+     * Sum of the lanes in a fixed order. {@code reduceLanes} may add in a different order when compiled than when
+     * interpreted, and a result must not depend on how warm the JIT is (same input, same output, batch or not).
+     */
+    private static float hsum(FloatVector v) {
+        float[] lanes = new float[L]; // scalar-replaced by C2
+        v.intoArray(lanes, 0);
+        float sum = 0;
+        for (int i = 0; i < L; i++) sum += lanes[i];
+        return sum;
+    }
+
+    /** {@code y[yo..yo+n) += a * x[xo..xo+n)}, one rounding per element like the scalar loop (mul, then add). */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            FloatVector.fromArray(F, x, xo + k).mul(av).add(FloatVector.fromArray(F, y, yo + k)).intoArray(y, yo + k);
+        }
+        for (; k < n; k++) y[yo + k] += a * x[xo + k];
+    }
+
+    static float dot(float[] w, int wo, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            acc = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), acc);
+        }
+        float sum = hsum(acc);
+        for (; k < n; k++) sum += w[wo + k] * x[xo + k];
+        return sum;
+    }
+
+    /** Four weight rows (consecutive in {@code w}) against one activation row. */
+    private static void tile4x1(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
+            a0 = FloatVector.fromArray(F, w, wo + k).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, wo + n + k).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, wo + 2 * n + k).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, wo + 3 * n + k).fma(xv, a3);
+        }
+        float s0 = hsum(a0), s1 = hsum(a1);
+        float s2 = hsum(a2), s3 = hsum(a3);
+        for (; k < n; k++) {
+            float xv = x[xo + k];
+            s0 += w[wo + k] * xv;
+            s1 += w[wo + n + k] * xv;
+            s2 += w[wo + 2 * n + k] * xv;
+            s3 += w[wo + 3 * n + k] * xv;
+        }
+        out[oo] = s0;
+        out[oo + 1] = s1;
+        out[oo + 2] = s2;
+        out[oo + 3] = s3;
+    }
+
+    /** Four weight rows against two activation rows ({@code x} rows {@code xo} and {@code xo + n}). */
+    private static void tile4x2(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + n + k);
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + k);
+            a0 = w0.fma(x0, a0);
+            b0 = w0.fma(x1, b0);
+            FloatVector w1 = FloatVector.fromArray(F, w, wo + n + k);
+            a1 = w1.fma(x0, a1);
+            b1 = w1.fma(x1, b1);
+            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * n + k);
+            a2 = w2.fma(x0, a2);
+            b2 = w2.fma(x1, b2);
+            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * n + k);
+            a3 = w3.fma(x0, a3);
+            b3 = w3.fma(x1, b3);
+        }
+        float[] s = {hsum(a0), hsum(a1), hsum(a2), hsum(a3), hsum(b0), hsum(b1), hsum(b2), hsum(b3)};
+        for (; k < n; k++) {
+            float x0 = x[xo + k];
+            float x1 = x[xo + n + k];
+            for (int i = 0; i < 4; i++) {
+                s[i] += w[wo + i * n + k] * x0;
+                s[4 + i] += w[wo + i * n + k] * x1;
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            out[oo + i] = s[i];
+            out[oo + outStride + i] = s[4 + i];
+        }
+    }
+}
