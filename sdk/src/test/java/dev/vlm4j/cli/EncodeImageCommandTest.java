@@ -28,12 +28,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /**
  * {@code vlm4j encode-image} on the tiny LLaVA mmproj: the .npy it writes holds exactly what the encoder computes,
- * and for coffee-rgba.png (whose decoded pixels and preprocessed tensor are bit-identical to llama.cpp's) it matches
- * llama.cpp's reference embedding within the vision parity tolerance (1e-2 absolute, F32 mmproj).
+ * and for coffee-rgba.png and dog.jpg (whose decoded pixels and preprocessed tensors are bit-identical to llama.cpp's)
+ * it matches llama.cpp's reference embedding within the vision parity tolerance (1e-2 absolute, F32 mmproj).
  */
 class EncodeImageCommandTest {
     static final double LLAMA_CPP_TOLERANCE = 1e-2;
@@ -74,10 +76,11 @@ class EncodeImageCommandTest {
         return new NpyArray(rows, cols, values);
     }
 
-    @Test
-    void writesTheEncodersEmbeddingAndMatchesLlamaCpp(@TempDir Path dir) throws IOException {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"coffee-rgba.png", "dog.jpg"})
+    void writesTheEncodersEmbeddingAndMatchesLlamaCpp(String name, @TempDir Path dir) throws IOException {
         Path mmproj = Fixtures.require("models/tiny-llava/tiny-llava-mmproj-f32.gguf");
-        Path image = Fixtures.require("images/coffee-rgba.png");
+        Path image = Fixtures.require("images/" + name);
         Path npy = dir.resolve("emb.npy");
         Run r = run("encode-image", "--mmproj", mmproj.toString(), "--image", image.toString(), "--out", npy.toString(),
                 "--json", "--threads", "2");
@@ -93,7 +96,7 @@ class EncodeImageCommandTest {
             direct = encoder.encode(pixels).toFloats();
         }
         ByteBuffer refBytes = ByteBuffer.wrap(Files.readAllBytes(
-                Fixtures.require("reference/llava/embd/coffee-rgba.png.mmproj_f32.embd.f32"))).order(ByteOrder.LITTLE_ENDIAN);
+                Fixtures.require("reference/llava/embd/" + name + ".mmproj_f32.embd.f32"))).order(ByteOrder.LITTLE_ENDIAN);
         float[] llamaCpp = new float[refBytes.remaining() / 4];
         refBytes.asFloatBuffer().get(llamaCpp);
         double maxDiff = 0;
@@ -101,7 +104,7 @@ class EncodeImageCommandTest {
             maxDiff = Math.max(maxDiff, Math.abs(llamaCpp[i] - written.values()[i]));
         }
         double diff = maxDiff;
-        System.out.printf("encode-image coffee-rgba.png vs llama.cpp: max |diff| %.3g%n", diff);
+        System.out.printf("encode-image %s vs llama.cpp: max |diff| %.3g%n", name, diff);
         assertAll(
                 () -> assertEquals(64, json.get("tokens").asInt(), "tokens"),
                 () -> assertEquals(32, json.get("dim").asInt(), "dim"),

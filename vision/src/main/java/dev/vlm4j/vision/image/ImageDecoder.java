@@ -47,18 +47,20 @@ import org.apache.commons.imaging.formats.tiff.constants.TiffTagConstants;
  * by default (all eight values), so a photo comes out upright; {@link #withExifOrientation(boolean)} turns that off
  * to see exactly llama.cpp's pixels.
  *
- * <p>Which library decodes what, chosen for exactness (measured against stb_image on the test images):
+ * <p>Which decoder reads what, chosen for exactness (checked against stb_image on the fixture images):
  * <ul>
- *   <li>JPEG (baseline and progressive), PNG, TIFF: the JDK's ImageIO, reading the raw raster samples; Commons
- *       Imaging as a fallback. Commons Imaging's PNG reader applies gAMA chunks and ICC profiles and stores grey
- *       through a linear colour space (lossy), its JPEG reader has no progressive mode and replicates chroma.
- *       CMYK/YCCK JPEGs (Adobe) are read as raw samples and converted as stb_image does.</li>
+ *   <li>JPEG (baseline and progressive, grey, YCbCr, Adobe CMYK/YCCK): {@link StbJpegDecoder}, vlm4j's own decoder
+ *       with stb_image's arithmetic, so the bytes are llama.cpp's (libjpeg, behind ImageIO, differs by a few levels
+ *       and by 20+ along colour edges of 4:4:0 images; Commons Imaging reads no progressive JPEG). JPEG flavours
+ *       stb_image cannot read (12-bit, arithmetic, lossless) go to ImageIO, then Commons Imaging.</li>
+ *   <li>PNG, TIFF: the JDK's ImageIO, reading the raw raster samples; Commons Imaging as a fallback. Commons
+ *       Imaging's PNG reader applies gAMA chunks and ICC profiles and stores grey through a linear colour space
+ *       (lossy).</li>
  *   <li>GIF, BMP: Apache Commons Imaging (bit-exact with stb_image), ImageIO as a fallback.</li>
  *   <li>PNM (PBM/PGM/PPM/PAM), ICO, PCX, PSD: Commons Imaging.</li>
  *   <li>WebP, HEIF/AVIF, JPEG 2000, JPEG XL: recognised and refused with a clear message.</li>
  * </ul>
- * JPEG decoders differ from each other in their IDCT and chroma upsampling, so JPEG pixels differ from stb_image's
- * by a few levels; PNG, GIF and BMP pixels are identical.
+ * EXIF orientation is read with Commons Imaging's metadata API.
  *
  * <p>Before any pixel is decoded the image size is read from the header and checked against
  * {@link #maxPixels()} (default {@value #DEFAULT_MAX_PIXELS}, PIL's {@code Image.MAX_IMAGE_PIXELS}), so a small
@@ -204,9 +206,7 @@ public final class ImageDecoder {
             if (size != null) { // Commons Imaging reads no size from ICO headers: checked after decoding only
                 checkSize(size.width, size.height, source, "the header declares");
             }
-            BufferedImage decoded = decodePixels(format, bytes, source);
-            checkSize(decoded.getWidth(), decoded.getHeight(), source, "the decoder produced");
-            RgbImage rgb = BufferedImageRgb.convert(decoded, format == ImageFormat.GIF, source);
+            RgbImage rgb = decodeRgb(format, bytes, source);
             ExifOrientation orientation = orientation(format, bytes);
             RgbImage upright = exifOrientation ? orientation.apply(rgb) : rgb;
             return new DecodedImage(upright, format, orientation, exifOrientation && orientation != ExifOrientation.TOP_LEFT, source);
@@ -245,6 +245,23 @@ public final class ImageDecoder {
     }
 
     // ---- pixels ----
+
+    private RgbImage decodeRgb(ImageFormat format, byte[] bytes, String source) {
+        if (format == ImageFormat.JPEG) {
+            try {
+                return StbJpegDecoder.decode(bytes);
+            } catch (StbJpegDecoder.Corrupt e) {
+                throw new ImageDecodeException(source, "corrupt JPEG data: " + e.getMessage(), e);
+            } catch (StbJpegDecoder.Unsupported e) {
+                // a JPEG flavour stb_image cannot read: let ImageIO try
+            } catch (RuntimeException e) {
+                throw new ImageDecodeException(source, "corrupt JPEG data: " + describe(e), e);
+            }
+        }
+        BufferedImage decoded = decodePixels(format, bytes, source);
+        checkSize(decoded.getWidth(), decoded.getHeight(), source, "the decoder produced");
+        return BufferedImageRgb.convert(decoded, format == ImageFormat.GIF, source);
+    }
 
     /** Formats whose primary decoder is ImageIO (see the class comment for why). */
     private static boolean readByImageIo(ImageFormat format) {

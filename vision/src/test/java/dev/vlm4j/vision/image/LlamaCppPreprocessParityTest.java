@@ -21,16 +21,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * first 32 values in {@code images.json}) for every fixture image llama.cpp could load, with the tiny LLaVA mmproj's
  * image size (112) and mean/std. Images are decoded as llama.cpp sees them (stored orientation).
  *
- * <p>PNG, GIF and BMP decode to stb_image's exact RGB, so their tensors must match to 1e-5 (they are in fact
- * bit-identical: same sha256). JPEGs go through ImageIO's libjpeg rather than stb_image's own decoder, whose IDCT
- * and chroma upsampling differ: most values agree, but along sharp colour edges of a chroma-subsampled JPEG a u8
- * can move by 20+ levels (dog.jpg is 4:4:0, which libjpeg upsamples by replication and stb_image by
- * interpolation). So JPEG tensors are held to a mean |diff| of 0.01 and a max |diff| of 0.5 (≈ 33 levels).
+ * <p>Every image decodes to stb_image's exact RGB (JPEGs through {@link StbJpegDecoder}), so every tensor must
+ * match to 1e-5; they are in fact bit-identical (same sha256 over the whole tensor).
  */
 class LlamaCppPreprocessParityTest {
     static final double EXACT = 1e-5;
-    static final double JPEG_MAX = 0.5;
-    static final double JPEG_MEAN = 0.01;
 
     static ImagePreprocessor preprocessor() {
         try (GgufFile mmproj = GgufFile.open(Fixtures.require("models/tiny-llava/tiny-llava-mmproj-f32.gguf"))) {
@@ -59,8 +54,7 @@ class LlamaCppPreprocessParityTest {
         RgbImage rgb = FixtureImagesTest.STB_LIKE.decode(FixtureImagesTest.image(name)).image();
         PreprocessedImage pre = preprocessor().preprocess(rgb);
         PixelTensor t = pre.global();
-        boolean jpeg = name.endsWith(".jpg");
-        double tolerance = jpeg ? JPEG_MAX : EXACT;
+        double tolerance = EXACT;
 
         // Whole tensor where llama.cpp's is stored, else its first 32 values.
         double maxDiff = 0;
@@ -94,11 +88,7 @@ class LlamaCppPreprocessParityTest {
                 () -> assertEquals(112, t.height()),
                 () -> assertEquals(112, t.width()),
                 () -> assertTrue(diff <= tolerance, name + ": max |diff| " + diff + " vs llama.cpp's pixels over " + compared
-                        + " values, tolerance " + tolerance + (jpeg ? " (JPEG decoder differs from stb_image)" : " (exact RGB)")),
-                () -> assertTrue(!jpeg || mean <= JPEG_MEAN, name + ": mean |diff| " + mean + ", tolerance " + JPEG_MEAN)
-        );
-        if (!jpeg) {
-            assertEquals(ref.get("sha256").asText(), sha, name + ": the whole tensor is bit-identical to llama.cpp's");
-        }
+                        + " values, tolerance " + tolerance),
+                () -> assertEquals(ref.get("sha256").asText(), sha, name + ": the whole tensor is bit-identical to llama.cpp's"));
     }
 }
