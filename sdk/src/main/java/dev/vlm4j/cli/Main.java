@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vlm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Vision-language models (LLaVA-style GGUF) in-process on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, BenchCommand.class, DevicesCommand.class})
 public final class Main {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
@@ -28,6 +28,7 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new CliErrors());
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // --backend opencl, --type q8_0
         return cl;
     }
 
