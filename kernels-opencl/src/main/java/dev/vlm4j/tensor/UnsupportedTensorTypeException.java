@@ -11,6 +11,12 @@ public final class UnsupportedTensorTypeException extends Vlm4jException {
         this.type = type;
     }
 
+    /** With a message that says where (which tensor, which backend) the type was refused. */
+    public UnsupportedTensorTypeException(GgmlType type, String message) {
+        super(message);
+        this.type = type;
+    }
+
     public GgmlType type() {
         return type;
     }

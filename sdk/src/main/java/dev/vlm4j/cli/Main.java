@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Vision-language models (LLaVA-style GGUF) in-process on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, ImageAnswerCommand.Caption.class, ImageAnswerCommand.Ask.class,
                 ChatCommand.class, BatchCommand.class, GenerateCommand.class, EncodeImageCommand.class,
-                TokenizeCommand.class, InspectCommand.class, BenchCommand.class})
+                TokenizeCommand.class, InspectCommand.class, BenchCommand.class, DevicesCommand.class})
 public final class Main {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;

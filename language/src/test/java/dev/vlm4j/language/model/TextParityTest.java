@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm4j.gguf.GgufFile;
 import dev.vlm4j.kernels.Backend;
-import dev.vlm4j.kernels.cpu.CpuBackend;
 import dev.vlm4j.testing.Fixtures;
+import dev.vlm4j.testing.TestBackends;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The decoder against llama.cpp's references ({@code reference/text/*.json}, F32 KV cache): same last-prompt
- * logits within a per-type tolerance and the same 24 greedy tokens, for every model file and prompt.
+ * logits within a per-type tolerance and the same 24 greedy tokens, for every model file and prompt, on every
+ * backend (OpenCL skipped when this machine has no OpenCL device).
  */
 class TextParityTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,6 +36,10 @@ class TextParityTest {
      * quantised tolerance leaves room for one such Q8 step, which the README saw once at 3e-2 on other runs.
      */
     static Stream<Arguments> models() {
+        return Stream.of("cpu", "opencl").flatMap(backend -> modelFiles().map(a -> Arguments.of(backend, a.get()[0], a.get()[1], a.get()[2])));
+    }
+
+    static Stream<Arguments> modelFiles() {
         return Stream.of(
                 Arguments.of("tiny-llava-text-f32", "models/tiny-llava/tiny-llava-text-f32.gguf", 1e-4),
                 Arguments.of("tiny-llava-text-f16", "models/tiny-llava/tiny-llava-text-f16.gguf", 1e-2),
@@ -44,15 +49,15 @@ class TextParityTest {
                 Arguments.of("tiny-llama3-bpe-q8_0", "models/tiny-llama3-bpe/tiny-llama3-bpe-q8_0.gguf", 5e-2));
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} on {0}")
     @MethodSource("models")
-    void logitsAndGreedyTokensMatchLlamaCpp(String name, String modelPath, double tolerance) throws IOException {
+    void logitsAndGreedyTokensMatchLlamaCpp(String backendKind, String name, String modelPath, double tolerance) throws IOException {
         Path model = Fixtures.require(modelPath);
         JsonNode ref = JSON.readTree(Fixtures.require("reference/text/" + name + ".json").toFile());
-        try (GgufFile file = GgufFile.open(model); Backend backend = new CpuBackend(2)) {
+        try (GgufFile file = GgufFile.open(model); Backend backend = TestBackends.create(backendKind)) {
             TextModel m = TextModel.load(file, backend);
             for (JsonNode prompt : ref.get("prompts")) {
-                String label = name + " " + prompt.get("name").asText();
+                String label = name + " " + prompt.get("name").asText() + " on " + backendKind;
                 int[] ids = ints(prompt.get("prompt_ids"));
                 float[] expectedLogits = readFloats(Fixtures.require(prompt.at("/last_prompt_logits/file").asText()));
                 try (DecoderSession session = m.newSession(512)) {

@@ -8,8 +8,11 @@ import dev.vlm4j.gguf.GgufFile;
 import dev.vlm4j.kernels.Backend;
 import dev.vlm4j.kernels.cpu.CpuBackend;
 import dev.vlm4j.testing.Fixtures;
+import dev.vlm4j.testing.TestBackends;
 import dev.vlm4j.vision.image.PixelTensor;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,11 +23,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The tiny LLaVA CLIP projector against llama.cpp's own embeddings of the same preprocessed pixels
  * ({@code reference/llava/pixels} → {@code reference/llava/embd}, see {@code reference/README.md}).
  * Tolerances are the ones that README suggests for a Java port: 1e-2 (F32 mmproj) and 2e-2 (F16 mmproj),
- * on values of magnitude about 17.
+ * on values of magnitude about 17. The parity test runs on every backend (OpenCL skipped when this machine has no
+ * OpenCL device); the others on the CPU.
  */
 class LlavaClipParityTest {
     private static final int SIDE = 112;
     private static Backend backend;
+    /** One backend per kind, made on first use and shared by the parameterised cases. */
+    private static final Map<String, Backend> BACKENDS = new HashMap<>();
 
     @BeforeAll
     static void startBackend() {
@@ -34,6 +40,20 @@ class LlavaClipParityTest {
     @AfterAll
     static void stopBackend() {
         backend.close();
+        BACKENDS.values().forEach(Backend::close);
+        BACKENDS.clear();
+    }
+
+    private static Backend backend(String kind) {
+        if (kind.equals("cpu")) {
+            return backend;
+        }
+        Backend b = BACKENDS.get(kind);
+        if (b == null) {
+            b = TestBackends.create(kind);
+            BACKENDS.put(kind, b);
+        }
+        return b;
     }
 
     static PixelTensor pixels(String image) {
@@ -53,17 +73,19 @@ class LlavaClipParityTest {
         return precision.equals("f32") ? 1e-2 : 2e-2;
     }
 
-    @ParameterizedTest(name = "{0} with the {1} mmproj")
+    @ParameterizedTest(name = "{1} with the {2} mmproj on {0}")
     @CsvSource({
-        "dog.jpg, f32", "coffee-rgba.png, f32", "camera-gray.png, f32",
-        "dog.jpg, f16", "coffee-rgba.png, f16", "camera-gray.png, f16"})
-    void matchesLlamaCppEmbeddings(String image, String precision) {
+        "cpu, dog.jpg, f32", "cpu, coffee-rgba.png, f32", "cpu, camera-gray.png, f32",
+        "cpu, dog.jpg, f16", "cpu, coffee-rgba.png, f16", "cpu, camera-gray.png, f16",
+        "opencl, dog.jpg, f32", "opencl, coffee-rgba.png, f32", "opencl, camera-gray.png, f32",
+        "opencl, dog.jpg, f16", "opencl, coffee-rgba.png, f16", "opencl, camera-gray.png, f16"})
+    void matchesLlamaCppEmbeddings(String backendKind, String image, String precision) {
         try (GgufFile file = GgufFile.open(mmproj(precision))) {
-            VisionEncoder encoder = VisionEncoder.load(file, backend);
+            VisionEncoder encoder = VisionEncoder.load(file, backend(backendKind));
             ImageEmbedding embedding = encoder.encode(pixels(image));
             float[] expected = expected(image, precision);
             Diff diff = Diff.of(expected, embedding.toFloats());
-            System.out.printf("parity %s mmproj_%s: %s (values up to %.2f)%n", image, precision, diff, Diff.maxAbs(expected));
+            System.out.printf("parity %s mmproj_%s on %s: %s (values up to %.2f)%n", image, precision, backendKind, diff, Diff.maxAbs(expected));
             double tol = tolerance(precision);
             assertAll(
                     () -> assertEquals(64, embedding.tokens(), "image tokens"),
