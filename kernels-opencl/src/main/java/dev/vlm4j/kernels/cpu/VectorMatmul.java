@@ -5,6 +5,7 @@ import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -31,6 +32,8 @@ final class VectorMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8
             ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
     private static final int L = F.length();
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape());
+    private static final FloatVector TWO_POW_112 = FloatVector.broadcast(F, 0x1p112f);
     /** Bytes that widen to one float vector: 16 for AVX-512, 8 for AVX2. */
     private static final VectorSpecies<Byte> BL = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 8));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -92,6 +95,17 @@ final class VectorMatmul {
             for (int r = 0; r < rows; r++) {
                 for (int j = from; j < to; j++) {
                     float v = dotQuantizedRow(w, j, x, r * n, n);
+                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
+                }
+            }
+            return;
+        }
+        if (w.type() == GgmlType.F16 && rows <= 2) {
+            float[] xp = new float[n];
+            for (int r = 0; r < rows; r++) {
+                pairPermute(x, r * n, xp, n);
+                for (int j = from; j < to; j++) {
+                    float v = dotF16Row(w, j, xp, n);
                     out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
                 }
             }
@@ -165,6 +179,55 @@ final class VectorMatmul {
             }
             default -> throw new IllegalArgumentException("no vector path for " + w.type());
         }
+    }
+
+    /**
+     * The layout {@link #dotF16Row} reads activations in: within each chunk of {@code 2L} elements, the even ones
+     * first, then the odd ones (an int lane holds two fp16 weights: the low half is the even element). The tail
+     * that does not fill a chunk stays in order.
+     */
+    static void pairPermute(float[] x, int xo, float[] dst, int n) {
+        int chunk = 2 * L;
+        int k = 0;
+        for (; k + chunk <= n; k += chunk) {
+            for (int i = 0; i < L; i++) {
+                dst[k + i] = x[xo + k + 2 * i];
+                dst[k + L + i] = x[xo + k + 2 * i + 1];
+            }
+        }
+        System.arraycopy(x, xo + k, dst, k, n - k);
+    }
+
+    /**
+     * Row {@code j} of an F16 weight dotted with pair-permuted activations, straight from the mapped file: each int
+     * lane carries two fp16 values, split with a mask and a shift and widened with {@link #halfToFloat} in registers.
+     */
+    static float dotF16Row(Tensor w, int j, float[] xp, int n) {
+        MemorySegment seg = w.data();
+        long at = j * w.rowBytes();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int chunk = 2 * L;
+        int k = 0;
+        for (; k + chunk <= n; k += chunk) {
+            IntVector pair = IntVector.fromMemorySegment(I, seg, at + 2L * k, LE);
+            acc0 = halfToFloat(pair.and(0xffff)).fma(FloatVector.fromArray(F, xp, k), acc0);
+            acc1 = halfToFloat(pair.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, xp, k + L), acc1);
+        }
+        float sum = hsum(acc0.add(acc1));
+        for (; k < n; k++) sum += Float.float16ToFloat(seg.get(SHORT, at + 2L * k)) * xp[k];
+        return sum;
+    }
+
+    /**
+     * fp16 bits (low 16 bits of each lane) to float: exponent and mantissa shifted into place and rescaled by
+     * 2^112, which also gives subnormals and zero their right values; then the sign. Weights are finite, so
+     * inf/NaN need no case.
+     */
+    private static FloatVector halfToFloat(IntVector h) {
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        FloatVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(TWO_POW_112);
+        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 
     /** Q4_0: element k of a block is the low nibble of byte k, element k+16 the high nibble; both minus 8. */
