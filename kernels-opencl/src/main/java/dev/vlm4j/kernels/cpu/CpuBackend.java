@@ -215,6 +215,16 @@ public final class CpuBackend implements Backend {
         require(km.cols == shape.kvWidth() && vm.cols == shape.kvWidth(), "attention: k/v width");
         require(kvLength <= km.rows && kvLength <= vm.rows, "attention: kvLength " + kvLength + " exceeds the cache");
         int group = shape.heads() / shape.kvHeads();
+        // K transposed per KV head ([kvh][d][j]) so a query's scores against all keys are plain vector FMAs over j,
+        // with no horizontal sums: fast for short head dimensions and the same result however the work is split.
+        float[] kt = new float[shape.kvHeads() * hd * kvLength];
+        team.parallelFor(shape.kvHeads() * hd, 8, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                int src = km.offset + c; // column c of K = (kvh, d)
+                int dst = c * kvLength;
+                for (int j = 0; j < kvLength; j++) kt[dst + j] = km.data[src + j * km.cols];
+            }
+        });
         team.parallelFor(qm.rows * shape.heads(), (from, to) -> {
             float[] scores = new float[kvLength];
             for (int task = from; task < to; task++) {
@@ -223,17 +233,12 @@ public final class CpuBackend implements Backend {
                 int kvh = h / group;
                 int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
                 int qb = qm.offset + i * qm.cols + h * hd;
+                VectorMatmul.scores(qm.data, qb, kt, kvh * hd * kvLength, kvLength, hd, visible, shape.scale(), scores);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    int kb = km.offset + j * km.cols + kvh * hd;
-                    scores[j] = VectorMatmul.dot(qm.data, qb, km.data, kb, hd) * shape.scale();
-                    max = Math.max(max, scores[j]);
-                }
+                for (int j = 0; j < visible; j++) max = Math.max(max, scores[j]);
+                VectorMatmul.expShifted(scores, visible, max);
                 double sum = 0;
-                for (int j = 0; j < visible; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
+                for (int j = 0; j < visible; j++) sum += scores[j];
                 float inv = (float) (1.0 / sum);
                 int ob = om.offset + i * om.cols + h * hd;
                 for (int d = 0; d < hd; d++) {

@@ -290,6 +290,77 @@ final class VectorMatmul {
         return sum;
     }
 
+    /**
+     * {@code scores[j] = scale * sum_d q[qo+d] * kt[ko + d*stride + j]} for {@code j < visible}: a query against
+     * K transposed, vectorised over keys (each lane sums its own key in d order).
+     */
+    static void scores(float[] q, int qo, float[] kt, int ko, int stride, int hd, int visible, float scale, float[] scores) {
+        int j = 0;
+        for (int bound = F.loopBound(visible); j < bound; j += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) {
+                acc = FloatVector.fromArray(F, kt, ko + d * stride + j).fma(FloatVector.broadcast(F, q[qo + d]), acc);
+            }
+            acc.mul(scale).intoArray(scores, j);
+        }
+        for (; j < visible; j++) {
+            float acc = 0;
+            for (int d = 0; d < hd; d++) acc = Math.fma(kt[ko + d * stride + j], q[qo + d], acc);
+            scores[j] = acc * scale;
+        }
+    }
+
+    /**
+     * {@code a[j] = exp(a[j] - max)} for {@code j < n}, with a polynomial exp built from basic IEEE operations only
+     * (round to nearest by the 1.5·2^23 trick, Cody-Waite reduction, degree-6 Taylor, scale by 2^k through the
+     * exponent bits): about 3 ulp, several times faster than {@link Math#exp}, and the same result compiled or
+     * interpreted, vector or scalar (unlike a library exp). Inputs below -87 give 0.
+     */
+    static void expShifted(float[] a, int n, float max) {
+        int j = 0;
+        FloatVector m = FloatVector.broadcast(F, max);
+        for (int bound = F.loopBound(n); j < bound; j += L) {
+            FloatVector x = FloatVector.fromArray(F, a, j).sub(m).max(-87.0f);
+            FloatVector t = x.fma(LOG2E, MAGIC);
+            FloatVector k = t.sub(MAGIC);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, 1f / 720);
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+            p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            IntVector scale = t.reinterpretAsInts().sub(MAGIC_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
+            p.mul(scale.reinterpretAsFloats()).intoArray(a, j);
+        }
+        for (; j < n; j++) a[j] = expScalar(a[j] - max);
+    }
+
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693145752f;
+    private static final float LN2_LO = 1.42860677e-6f;
+    private static final float MAGIC = 12582912f; // 1.5 * 2^23
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+
+    static float expScalar(float v) {
+        float x = Math.max(v, -87.0f);
+        float t = Math.fma(x, LOG2E, MAGIC);
+        float k = t - MAGIC;
+        float r = Math.fma(k, -LN2_HI, x);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = 1f / 720;
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        int scale = (Float.floatToRawIntBits(t) - MAGIC_BITS + 127) << 23;
+        return p * Float.intBitsToFloat(scale);
+    }
+
     /** {@code y[yo..yo+n) += a * x[xo..xo+n)}, one rounding per element like the scalar loop (mul, then add). */
     static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector av = FloatVector.broadcast(F, a);

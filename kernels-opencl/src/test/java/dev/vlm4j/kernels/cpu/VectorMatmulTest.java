@@ -100,6 +100,49 @@ class VectorMatmulTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void expShiftedIsAccurateAndTheSameInVectorAndScalarCode() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int n = 1003;
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 100 - 95);
+        a[5] = -200f; // underflows to 0 via the -87 clamp (exp(-87) ~ 1.6e-38)
+        float max = 5f;
+        float[] v = a.clone();
+        VectorMatmul.expShifted(v, n, max);
+        for (int i = 0; i < n; i++) {
+            double exact = Math.exp((double) (a[i] - max)); // of the float difference the kernel sees
+            assertEquals(VectorMatmul.expScalar(a[i] - max), v[i], 0f, "vector lane and scalar tail agree bit for bit at " + i);
+            if (a[i] - max > -87) {
+                assertEquals(exact, v[i], 4e-7 * exact, "exp(" + (a[i] - max) + ") within 4e-7 relative");
+            } else {
+                assertTrue(v[i] < 2e-38, "exp below -87 is ~0: " + v[i]);
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void attentionScoresAgainstTransposedKeys() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        int hd = 40, keys = 37, visible = 35;
+        float[] q = gaussian(rnd, hd);
+        float[] k = gaussian(rnd, keys * hd);
+        float[] kt = new float[hd * keys];
+        for (int j = 0; j < keys; j++) for (int d = 0; d < hd; d++) kt[d * keys + j] = k[j * hd + d];
+        float[] scores = new float[keys];
+        VectorMatmul.scores(q, 0, kt, 0, keys, hd, visible, 0.125f, scores);
+        for (int j = 0; j < visible; j++) {
+            double ref = 0;
+            double mag = 0;
+            for (int d = 0; d < hd; d++) {
+                ref += (double) q[d] * k[j * hd + d];
+                mag += Math.abs((double) q[d] * k[j * hd + d]);
+            }
+            assertEquals(ref * 0.125, scores[j], 1e-6 * mag, "score " + j + " within 1e-6 of the sum of |products|");
+        }
+        assertEquals(0f, scores[visible], "keys past 'visible' are not written");
+    }
+
     private static float[] roundLikeGgml(GgmlType type, float[] x, int rows, int cols) {
         float[] out = new float[x.length];
         for (int r = 0; r < rows; r++) {
