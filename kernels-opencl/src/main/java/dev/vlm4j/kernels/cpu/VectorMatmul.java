@@ -39,6 +39,9 @@ final class VectorMatmul {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
+    /** With 32 vector registers (AVX-512) a 4x4 tile of accumulators fits; with 16 it would spill. */
+    private static final boolean WIDE_TILE = F.vectorBitSize() >= 512;
+
     /** Weight rows dequantised per group: enough to keep a group in L2 while every activation row passes. */
     private static final int GROUP_ROWS = 32;
 
@@ -116,6 +119,15 @@ final class VectorMatmul {
             int count = Math.min(GROUP_ROWS, to - g);
             for (int i = 0; i < count; i++) dequantizeRow(w, g + i, buf, i * n, n);
             int r = 0;
+            if (WIDE_TILE) {
+                for (; r + 3 < rows; r += 4) {
+                    int i = 0;
+                    for (; i + 3 < count; i += 4) tile4x4(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride);
+                    for (; i < count; i++) {
+                        for (int rr = r; rr < r + 4; rr++) out[outOffset + rr * outStride + g + i] = dot(buf, i * n, x, rr * n, n);
+                    }
+                }
+            }
             for (; r + 1 < rows; r += 2) {
                 int i = 0;
                 for (; i + 3 < count; i += 4) tile4x2(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride);
@@ -406,6 +418,67 @@ final class VectorMatmul {
         out[oo + 1] = s1;
         out[oo + 2] = s2;
         out[oo + 3] = s3;
+    }
+
+    /**
+     * Four weight rows against four activation rows (rows {@code xo + m*n}). Vector widths whose row length is not a
+     * multiple of L finish the tail in scalar code.
+     */
+    private static void tile4x4(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + n + k);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * n + k);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * n + k);
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + k);
+            a0 = w0.fma(x0, a0);
+            b0 = w0.fma(x1, b0);
+            c0 = w0.fma(x2, c0);
+            d0 = w0.fma(x3, d0);
+            FloatVector w1 = FloatVector.fromArray(F, w, wo + n + k);
+            a1 = w1.fma(x0, a1);
+            b1 = w1.fma(x1, b1);
+            c1 = w1.fma(x2, c1);
+            d1 = w1.fma(x3, d1);
+            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * n + k);
+            a2 = w2.fma(x0, a2);
+            b2 = w2.fma(x1, b2);
+            c2 = w2.fma(x2, c2);
+            d2 = w2.fma(x3, d2);
+            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * n + k);
+            a3 = w3.fma(x0, a3);
+            b3 = w3.fma(x1, b3);
+            c3 = w3.fma(x2, c3);
+            d3 = w3.fma(x3, d3);
+        }
+        finish(a0, w, wo, x, xo, k, n, out, oo);
+        finish(a1, w, wo + n, x, xo, k, n, out, oo + 1);
+        finish(a2, w, wo + 2 * n, x, xo, k, n, out, oo + 2);
+        finish(a3, w, wo + 3 * n, x, xo, k, n, out, oo + 3);
+        finish(b0, w, wo, x, xo + n, k, n, out, oo + outStride);
+        finish(b1, w, wo + n, x, xo + n, k, n, out, oo + outStride + 1);
+        finish(b2, w, wo + 2 * n, x, xo + n, k, n, out, oo + outStride + 2);
+        finish(b3, w, wo + 3 * n, x, xo + n, k, n, out, oo + outStride + 3);
+        finish(c0, w, wo, x, xo + 2 * n, k, n, out, oo + 2 * outStride);
+        finish(c1, w, wo + n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 1);
+        finish(c2, w, wo + 2 * n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 2);
+        finish(c3, w, wo + 3 * n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 3);
+        finish(d0, w, wo, x, xo + 3 * n, k, n, out, oo + 3 * outStride);
+        finish(d1, w, wo + n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 1);
+        finish(d2, w, wo + 2 * n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 2);
+        finish(d3, w, wo + 3 * n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 3);
+    }
+
+    /** Lane sum of {@code acc} plus the scalar tail {@code [k, n)} of one dot product, stored at {@code out[o]}. */
+    private static void finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int k, int n, float[] out, int o) {
+        float s = hsum(acc);
+        for (; k < n; k++) s += w[wo + k] * x[xo + k];
+        out[o] = s;
     }
 
     /** Four weight rows against two activation rows ({@code x} rows {@code xo} and {@code xo + n}). */
