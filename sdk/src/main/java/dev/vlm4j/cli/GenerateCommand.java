@@ -43,7 +43,6 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (VisionLanguageModel model = modelOptions.load(err, false)) {
-            int[] promptTokens;
             GenerationResult r;
             if (chat) {
                 var p = model.prompt().text(prompt).options(generation.options());
@@ -51,9 +50,7 @@ final class GenerateCommand implements Callable<Integer> {
                     out.print(piece);
                     out.flush();
                 });
-                promptTokens = null;
             } else {
-                promptTokens = model.tokenizer().encode(prompt, true, true);
                 r = model.complete(prompt, generation.options(), json ? piece -> { } : piece -> {
                     out.print(piece);
                     out.flush();
@@ -62,10 +59,8 @@ final class GenerateCommand implements Callable<Integer> {
             if (json) {
                 ObjectNode root = (ObjectNode) new ObjectMapper().readTree(ImageAnswerCommand.toJson(r));
                 ObjectNode ordered = new ObjectMapper().createObjectNode();
-                if (promptTokens != null) {
-                    var arr = ordered.putArray("prompt_tokens");
-                    for (int id : promptTokens) arr.add(id);
-                }
+                var arr = ordered.putArray("prompt_tokens");
+                r.promptTokens().forEach(arr::add);
                 ordered.setAll(root);
                 ((ObjectNode) ordered.get("timings")).remove("image_encode_ms");
                 out.println(ordered);

@@ -230,7 +230,8 @@ public final class VisionLanguageModel implements AutoCloseable {
         List<Integer> tokens = java.util.Arrays.stream(completion.tokens()).boxed().toList();
         Timings timings = new Timings(imageMillis, imagesEncodedNow, computed, (t2 - t1) / 1e6,
                 tokens.size(), completion.decodeNanos() / 1e6);
-        return new GenerationResult(completion.text(), tokens, completion.finishReason(), timings);
+        return new GenerationResult(completion.text(), tokens, java.util.Arrays.stream(promptIds).boxed().toList(),
+                completion.finishReason(), timings);
     }
 
     /**

@@ -96,6 +96,26 @@ class VlmCommandsTest {
         assertTrue(json.at("/timings/decode_tokens_per_s").asDouble() > 0);
     }
 
+    @Test
+    void chatAnswersTurnsFromStdinAndReusesTheImage() {
+        TinyLlava.Pair pair = TinyLlava.pair("f32", "f32");
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(
+                    "Describe the image.\nWhat else?\n/image nope.png\n/clear\nHi\n/quit\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            Run r = cli("chat", "-m", pair.textPath().toString(), "--mmproj", pair.mmprojPath().toString(),
+                    "-i", TinyLlava.image("coffee-rgba.png").toString(), "-n", "24", "--backend", "cpu");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains(pair.llavaCliPrints("coffee-rgba.png")), "first turn is llava-cli's caption: " + r.out());
+            assertTrue(r.out().contains("(no such file: nope.png)"), r.out());
+            assertTrue(r.out().contains("(conversation cleared)"), r.out());
+            long answers = r.err().lines().filter(l -> l.startsWith("(") && l.contains("tokens, prompt")).count();
+            assertEquals(3, answers, "three questions answered: " + r.err());
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
     /** A batch killed mid-run and started again ends with every image answered exactly once. */
     @Test
     void batchResumesAfterAKill(@TempDir Path dir) throws Exception {
