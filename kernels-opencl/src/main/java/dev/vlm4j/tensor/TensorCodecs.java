@@ -59,6 +59,23 @@ public final class TensorCodecs {
                     }
                 }
             }
+            case Q4_1, Q5_0, Q5_1, Q8_K, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> {
+                for (int b = 0; b < n / type.blockSize(); b++) {
+                    long block = byteOffset + (long) type.blockBytes() * b;
+                    int out = dstOffset + type.blockSize() * b;
+                    switch (type) {
+                        case Q4_1 -> BlockCodecs.q4_1(src, block, dst, out);
+                        case Q5_0 -> BlockCodecs.q5_0(src, block, dst, out);
+                        case Q5_1 -> BlockCodecs.q5_1(src, block, dst, out);
+                        case Q8_K -> BlockCodecs.q8_K(src, block, dst, out);
+                        case Q2_K -> BlockCodecs.q2_K(src, block, dst, out);
+                        case Q3_K -> BlockCodecs.q3_K(src, block, dst, out);
+                        case Q4_K -> BlockCodecs.q4_K(src, block, dst, out);
+                        case Q5_K -> BlockCodecs.q5_K(src, block, dst, out);
+                        default -> BlockCodecs.q6_K(src, block, dst, out);
+                    }
+                }
+            }
             default -> throw new UnsupportedTensorTypeException(type);
         }
     }

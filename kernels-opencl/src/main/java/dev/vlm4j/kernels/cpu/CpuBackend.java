@@ -10,6 +10,7 @@ import dev.vlm4j.kernels.RopeStyle;
 import dev.vlm4j.kernels.Weight;
 import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Tensor;
+import dev.vlm4j.tensor.UnsupportedTensorTypeException;
 import dev.vlm4j.tensor.TensorCodecs;
 
 /**
@@ -80,22 +81,12 @@ public final class CpuBackend implements Backend {
         require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
         float[] b = bias == null ? null : bias.tensor().toFloats();
         require(b == null || b.length == outDim, "matmul: bias has " + (b == null ? 0 : b.length) + " values, expected " + outDim);
-        if (VectorMatmul.supports(t.type())) {
-            float[] xs = VectorMatmul.prepareActivations(t.type(), in.data, in.offset, in.rows, inDim);
-            team.parallelFor(outDim, 32, (from, to) ->
-                    VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
-            return;
+        if (!VectorMatmul.supports(t.type())) {
+            throw new UnsupportedTensorTypeException(t.type());
         }
-        PreparedInput prepared = PreparedInput.of(t.type(), in);
-        team.parallelFor(outDim, 16, (from, to) -> {
-            for (int r = 0; r < in.rows; r++) {
-                int outBase = o.offset + r * outDim;
-                for (int j = from; j < to; j++) {
-                    float v = prepared.dot(t, j, r);
-                    o.data[outBase + j] = b == null ? v : v + b[j];
-                }
-            }
-        });
+        float[] xs = VectorMatmul.prepareActivations(t.type(), in.data, in.offset, in.rows, inDim);
+        team.parallelFor(outDim, 32, (from, to) ->
+                VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
     }
 
     @Override
@@ -375,92 +366,6 @@ public final class CpuBackend implements Backend {
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
-        }
-    }
-
-    /** The activations of a matmul, converted once to what the weight type's dot product reads (as ggml does). */
-    private record PreparedInput(float[] values, byte[] q8, float[] q8Scales, int cols) {
-        static PreparedInput of(GgmlType weightType, CpuMatrix x) {
-            int n = x.rows * x.cols;
-            switch (weightType) {
-                case F16, BF16 -> {
-                    float[] rounded = new float[n];
-                    for (int i = 0; i < n; i++) {
-                        float v = x.data[x.offset + i];
-                        rounded[i] = weightType == GgmlType.F16
-                                ? Float.float16ToFloat(Float.floatToFloat16(v))
-                                : Float.intBitsToFloat(Float.floatToRawIntBits(bf16Round(v)));
-                    }
-                    return new PreparedInput(rounded, null, null, x.cols);
-                }
-                case Q8_0, Q4_0 -> {
-                    byte[] q = new byte[n];
-                    float[] d = new float[n / 32];
-                    for (int r = 0; r < x.rows; r++) {
-                        GgmlMath.quantizeQ8_0(x.data, x.offset + r * x.cols, x.cols, q, r * x.cols, d, r * x.cols / 32);
-                    }
-                    return new PreparedInput(null, q, d, x.cols);
-                }
-                default -> {
-                    float[] copy = new float[n];
-                    System.arraycopy(x.data, x.offset, copy, 0, n);
-                    return new PreparedInput(copy, null, null, x.cols);
-                }
-            }
-        }
-
-        private static float bf16Round(float v) {
-            int u = Float.floatToRawIntBits(v);
-            if ((u & 0x7fffffff) > 0x7f800000) {
-                return v;
-            }
-            return Float.intBitsToFloat(((u + (0x7fff + ((u >>> 16) & 1))) >>> 16) << 16);
-        }
-
-        /** Row {@code j} of the weight dotted with input row {@code r}. */
-        float dot(Tensor w, int j, int r) {
-            long rowAt = j * w.rowBytes();
-            return switch (w.type()) {
-                case Q8_0 -> {
-                    float sum = 0;
-                    for (int b = 0; b < cols / 32; b++) {
-                        long block = rowAt + 34L * b;
-                        float dw = Float.float16ToFloat(w.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, block));
-                        int isum = 0;
-                        int qb = r * cols + 32 * b;
-                        for (int k = 0; k < 32; k++) {
-                            isum += w.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + k) * q8[qb + k];
-                        }
-                        sum += dw * q8Scales[r * cols / 32 + b] * isum;
-                    }
-                    yield sum;
-                }
-                case Q4_0 -> {
-                    float sum = 0;
-                    for (int b = 0; b < cols / 32; b++) {
-                        long block = rowAt + 18L * b;
-                        float dw = Float.float16ToFloat(w.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, block));
-                        int isum = 0;
-                        int qb = r * cols + 32 * b;
-                        for (int k = 0; k < 16; k++) {
-                            int packed = w.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + k) & 0xff;
-                            isum += ((packed & 0x0f) - 8) * q8[qb + k] + ((packed >>> 4) - 8) * q8[qb + k + 16];
-                        }
-                        sum += dw * q8Scales[r * cols / 32 + b] * isum;
-                    }
-                    yield sum;
-                }
-                default -> {
-                    float[] row = new float[cols];
-                    TensorCodecs.dequantize(w.type(), w.data(), rowAt, row, 0, cols);
-                    float sum = 0;
-                    int xb = r * cols;
-                    for (int k = 0; k < cols; k++) {
-                        sum += row[k] * values[xb + k];
-                    }
-                    yield sum;
-                }
-            };
         }
     }
 }

@@ -71,6 +71,42 @@ class VectorMatmulTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q5_0", "Q5_1", "Q8_K", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void otherTypesThroughTheDequantisedRowPath(GgmlType type) {
+        SplittableRandom rnd = new SplittableRandom(11 + type.ordinal());
+        for (int rows : new int[]{1, 2, 5}) {
+            int blocksPerRow = 2;
+            int cols = blocksPerRow * type.blockSize();
+            int outDim = 9;
+            byte[] raw = dev.vlm4j.tensor.BlockCodecsTest.randomBlocks(type, outDim * blocksPerRow, rnd);
+            MemorySegment data = MemorySegment.ofArray(raw);
+            Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), data);
+            float[] x = gaussian(rnd, rows * cols);
+            float[] wd = new float[outDim * cols];
+            TensorCodecs.dequantize(type, data, 0, wd, 0, wd.length);
+            try (CpuBackend backend = new CpuBackend(2)) {
+                Matrix xm = backend.matrix(rows, cols);
+                backend.write(xm, x);
+                Matrix om = backend.matrix(rows, outDim);
+                backend.matmul(backend.weight(wt), xm, om);
+                float[] got = backend.read(om);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < outDim; j++) {
+                        double sum = 0, magnitude = 0;
+                        for (int k = 0; k < cols; k++) {
+                            double p = (double) wd[j * cols + k] * x[r * cols + k];
+                            sum += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertEquals(sum, got[r * outDim + j], 1e-6 * magnitude + 1e-6,
+                                type + " [" + r + "][" + j + "]: F32 activations, tolerance 1e-6 of the sum of |products|");
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0"})
     void batchedRowsEqualSingleRowsExactly(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(7);
