@@ -1,0 +1,217 @@
+package dev.vlm4j.bench;
+
+import dev.vlm4j.kernels.Matrix;
+import dev.vlm4j.kernels.Weight;
+import dev.vlm4j.kernels.cpu.CpuBackend;
+import dev.vlm4j.kernels.cpu.ThreadTeam;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.tensor.Shape;
+import dev.vlm4j.tensor.Tensor;
+import dev.vlm4j.tensor.TensorCodecs;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * JMH benchmarks of the CPU kernels and of the machine's memory, so kernel figures read as a fraction of the limit:
+ * matrix x vector (decode) and matrix x matrix (prefill, 128 rows) through {@link CpuBackend#matmul} for F32, F16,
+ * Q8_0 and Q4_0 weights on enough distinct 2048 x 2048 matrices that the working set exceeds the caches, and
+ * STREAM-style copy, triad and read over arrays far larger than L3. {@link #main} runs them and prints GB/s and
+ * GFLOP/s next to JMH's times.
+ */
+public class KernelBenchmarks {
+    static final int DIM = 2048;
+    /** Weights cycled per benchmark: at least this many bytes, so decode streams from DRAM like a real model. */
+    static final long WORKING_SET = 96L << 20;
+    static final int STREAM_FLOATS = 32 << 20; // 128 MiB per array
+
+    @State(Scope.Benchmark)
+    public static class MatmulState {
+        @Param({"F32", "F16", "Q8_0", "Q4_0"})
+        public String type;
+        @Param({"1", "128"})
+        public int rows;
+        @Param({"2", "1"})
+        public int threads;
+
+        CpuBackend backend;
+        List<Weight> weights;
+        Matrix x;
+        Matrix out;
+        int next;
+        long weightBytes;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            GgmlType t = GgmlType.valueOf(type);
+            backend = new CpuBackend(threads);
+            SplittableRandom rnd = new SplittableRandom(1);
+            float[] values = new float[DIM * DIM];
+            for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian();
+            MemorySegment one = TensorCodecs.quantize(t, values, 0, values.length);
+            weightBytes = one.byteSize();
+            int count = (int) Math.max(1, (rows == 1 ? WORKING_SET : weightBytes) / weightBytes);
+            weights = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                MemorySegment copy = Arena.global().allocate(one.byteSize(), 64);
+                copy.copyFrom(one);
+                weights.add(backend.weight(new Tensor("w" + i, t, Shape.of(DIM, DIM), copy)));
+            }
+            x = backend.matrix(rows, DIM);
+            float[] xs = new float[rows * DIM];
+            for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian();
+            backend.write(x, xs);
+            out = backend.matrix(rows, DIM);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            backend.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 3, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+    public float matmul(MatmulState s) {
+        Weight w = s.weights.get(s.next);
+        s.next = (s.next + 1) % s.weights.size();
+        s.backend.matmul(w, s.x, s.out);
+        return s.backend.argmax(s.out, 0);
+    }
+
+    @State(Scope.Benchmark)
+    public static class StreamState {
+        @Param({"2", "1"})
+        public int threads;
+        ThreadTeam team;
+        float[] a;
+        float[] b;
+        float[] c;
+        MemorySegment mapped;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            team = new ThreadTeam(threads);
+            a = new float[STREAM_FLOATS];
+            b = new float[STREAM_FLOATS];
+            c = new float[STREAM_FLOATS];
+            java.util.Arrays.fill(b, 1f);
+            java.util.Arrays.fill(c, 2f);
+            mapped = Arena.global().allocate(4L * STREAM_FLOATS, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            team.close();
+        }
+    }
+
+    /** STREAM copy: a = b (8 bytes moved per element). */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+    public void streamCopy(StreamState s) {
+        s.team.parallelFor(STREAM_FLOATS, 4096, (from, to) -> System.arraycopy(s.b, from, s.a, from, to - from));
+    }
+
+    /** STREAM triad: a = b + 3c (12 bytes moved per element). */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+    public void streamTriad(StreamState s) {
+        s.team.parallelFor(STREAM_FLOATS, 4096, (from, to) -> {
+            float[] a = s.a, b = s.b, c = s.c;
+            for (int i = from; i < to; i++) a[i] = b[i] + 3f * c[i];
+        });
+    }
+
+    /** Read-only sum over native memory, as decode reads memory-mapped weights (4 bytes per element). */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+    public float streamRead(StreamState s) {
+        float[] partial = new float[s.threads * 16];
+        s.team.parallelFor(STREAM_FLOATS, 4096, (from, to) -> {
+            var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+            var acc = jdk.incubator.vector.FloatVector.zero(species);
+            for (long i = from; i < to; i += species.length()) {
+                acc = acc.add(jdk.incubator.vector.FloatVector.fromMemorySegment(species, s.mapped, 4 * i, java.nio.ByteOrder.LITTLE_ENDIAN));
+            }
+            partial[(int) ((long) from * s.threads / STREAM_FLOATS) * 16] += acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        });
+        return partial[0];
+    }
+
+    /** Bytes of weights one matmul call streams. */
+    static long weightBytes(String type) {
+        GgmlType t = GgmlType.valueOf(type);
+        return t.bytesFor((long) DIM * DIM);
+    }
+
+    public static void main(String[] args) throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException {
+        Options options = new OptionsBuilder()
+                .parent(new CommandLineOptions(args))
+                .include(KernelBenchmarks.class.getName() + ".*")
+                .build();
+        Collection<RunResult> results = new Runner(options).run();
+        System.out.println();
+        System.out.println("benchmark            type  rows threads      us/op      GB/s   GFLOP/s");
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
+            double us = r.getPrimaryResult().getScore();
+            String threads = r.getParams().getParam("threads");
+            if (name.equals("matmul")) {
+                String type = r.getParams().getParam("type");
+                int rows = Integer.parseInt(r.getParams().getParam("rows"));
+                double gbs = weightBytes(type) / (us * 1e3);
+                double gflops = 2.0 * DIM * DIM * rows / (us * 1e3);
+                System.out.printf(Locale.ROOT, "%-20s %-5s %4d %7s %10.1f %9.1f %9.1f%n", name, type, rows, threads, us, gbs, gflops);
+            } else {
+                double bytes = switch (name) {
+                    case "streamCopy" -> 8.0 * STREAM_FLOATS;
+                    case "streamTriad" -> 12.0 * STREAM_FLOATS;
+                    default -> 4.0 * STREAM_FLOATS;
+                };
+                System.out.printf(Locale.ROOT, "%-20s %-5s %4s %7s %10.1f %9.1f %9s%n", name, "-", "-", threads, us, bytes / (us * 1e3), "-");
+            }
+        }
+    }
+}
