@@ -219,7 +219,9 @@ public final class CpuBackend implements Backend {
         team.parallelFor(qm.rows * shape.heads(), (from, to) -> {
             float[] scores = new float[kvLength];
             for (int task = from; task < to; task++) {
-                int i = task / shape.heads();
+                // Queries zig-zag (0, n-1, 1, n-2, ...) so contiguous chunks get equal work under the causal mask.
+                int zig = task / shape.heads();
+                int i = (zig & 1) == 0 ? zig >> 1 : qm.rows - 1 - (zig >> 1);
                 int h = task % shape.heads();
                 int kvh = h / group;
                 int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
@@ -232,12 +234,7 @@ public final class CpuBackend implements Backend {
                 for (int j = 0; j < visible; j++) sum += scores[j];
                 float inv = (float) (1.0 / sum);
                 int ob = om.offset + i * om.cols + h * hd;
-                for (int d = 0; d < hd; d++) {
-                    om.data[ob + d] = 0;
-                }
-                for (int j = 0; j < visible; j++) {
-                    VectorMatmul.axpy(scores[j] * inv, vm.data, vm.offset + j * vm.cols + kvh * hd, om.data, ob, hd);
-                }
+                VectorMatmul.weightedSum(scores, inv, visible, vm.data, vm.offset + kvh * hd, vm.cols, om.data, ob, hd);
             }
         });
     }
@@ -267,9 +264,8 @@ public final class CpuBackend implements Backend {
         sameShape(g, u, "swiglu");
         sameShape(g, o, "swiglu");
         int n = (int) g.elements();
-        for (int i = 0; i < n; i++) {
-            o.data[o.offset + i] = GgmlMath.silu(g.data[g.offset + i]) * u.data[u.offset + i];
-        }
+        team.parallelFor(n, 4096, (from, to) ->
+                VectorMatmul.swiglu(g.data, g.offset + from, u.data, u.offset + from, o.data, o.offset + from, to - from));
     }
 
     @Override

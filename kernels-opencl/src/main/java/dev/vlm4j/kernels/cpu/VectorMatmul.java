@@ -334,22 +334,44 @@ final class VectorMatmul {
         int j = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         for (int bound = F.loopBound(n); j < bound; j += L) {
-            FloatVector x = FloatVector.fromArray(F, a, j).sub(m).max(-87.0f);
-            FloatVector t = x.fma(LOG2E, MAGIC);
-            FloatVector k = t.sub(MAGIC);
-            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
-            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector p = FloatVector.broadcast(F, 1f / 720);
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
-            p = p.fma(r, FloatVector.broadcast(F, 0.5f));
-            p = p.fma(r, FloatVector.broadcast(F, 1f));
-            p = p.fma(r, FloatVector.broadcast(F, 1f));
-            IntVector scale = t.reinterpretAsInts().sub(MAGIC_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
-            p.mul(scale.reinterpretAsFloats()).intoArray(a, j);
+            exp(FloatVector.fromArray(F, a, j).sub(m)).intoArray(a, j);
         }
         for (; j < n; j++) a[j] = expScalar(a[j] - max);
+    }
+
+    /** The vector form of {@link #expScalar}: the same operations lane by lane, so the same bits. */
+    static FloatVector exp(FloatVector v) {
+        FloatVector x = v.max(-87.0f).min(88.0f);
+        FloatVector t = x.fma(LOG2E, MAGIC);
+        FloatVector k = t.sub(MAGIC);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, 1f / 720);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector scale = t.reinterpretAsInts().sub(MAGIC_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(scale.reinterpretAsFloats());
+    }
+
+    /**
+     * {@code out = silu(g) * u = g / (1 + exp(-g)) * u} over {@code n} elements, with {@link #exp}; the same result
+     * in vector lanes and in the scalar tail.
+     */
+    static void swiglu(float[] g, int go, float[] u, int uo, float[] out, int oo, int n) {
+        int j = 0;
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int bound = F.loopBound(n); j < bound; j += L) {
+            FloatVector x = FloatVector.fromArray(F, g, go + j);
+            x.div(one.add(exp(x.neg()))).mul(FloatVector.fromArray(F, u, uo + j)).intoArray(out, oo + j);
+        }
+        for (; j < n; j++) {
+            float x = g[go + j];
+            out[oo + j] = x / (1f + expScalar(-x)) * u[uo + j];
+        }
     }
 
     private static final float LOG2E = 1.44269504f;
@@ -359,7 +381,7 @@ final class VectorMatmul {
     private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
 
     static float expScalar(float v) {
-        float x = Math.max(v, -87.0f);
+        float x = Math.min(Math.max(v, -87.0f), 88.0f);
         float t = Math.fma(x, LOG2E, MAGIC);
         float k = t - MAGIC;
         float r = Math.fma(k, -LN2_HI, x);
@@ -373,6 +395,42 @@ final class VectorMatmul {
         p = Math.fma(p, r, 1f);
         int scale = (Float.floatToRawIntBits(t) - MAGIC_BITS + 127) << 23;
         return p * Float.intBitsToFloat(scale);
+    }
+
+    /**
+     * {@code out[oo+c] = sum_j (p[j]*scale) * v[vo + j*stride + c]} for {@code c < hd}, {@code j < keys}: attention's
+     * weighted sum of value rows, with the output columns held in registers (up to four vectors at a time) instead
+     * of read and written once per key.
+     */
+    static void weightedSum(float[] p, float scale, int keys, float[] v, int vo, int stride, float[] out, int oo, int hd) {
+        int c = 0;
+        for (; c + 4 * L <= hd; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int j = 0; j < keys; j++) {
+                FloatVector w = FloatVector.broadcast(F, p[j] * scale);
+                int at = vo + j * stride + c;
+                a0 = FloatVector.fromArray(F, v, at).fma(w, a0);
+                a1 = FloatVector.fromArray(F, v, at + L).fma(w, a1);
+                a2 = FloatVector.fromArray(F, v, at + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(F, v, at + 3 * L).fma(w, a3);
+            }
+            a0.intoArray(out, oo + c);
+            a1.intoArray(out, oo + c + L);
+            a2.intoArray(out, oo + c + 2 * L);
+            a3.intoArray(out, oo + c + 3 * L);
+        }
+        for (; c + L <= hd; c += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int j = 0; j < keys; j++) {
+                a0 = FloatVector.fromArray(F, v, vo + j * stride + c).fma(FloatVector.broadcast(F, p[j] * scale), a0);
+            }
+            a0.intoArray(out, oo + c);
+        }
+        for (; c < hd; c++) {
+            float a = 0;
+            for (int j = 0; j < keys; j++) a = Math.fma(v[vo + j * stride + c], p[j] * scale, a);
+            out[oo + c] = a;
+        }
     }
 
     /** {@code y[yo..yo+n) += a * x[xo..xo+n)}, one rounding per element like the scalar loop (mul, then add). */

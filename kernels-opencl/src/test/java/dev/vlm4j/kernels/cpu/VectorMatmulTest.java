@@ -179,6 +179,36 @@ class VectorMatmulTest {
         assertEquals(0f, scores[visible], "keys past 'visible' are not written");
     }
 
+    @org.junit.jupiter.api.Test
+    void swigluAndWeightedSumAgainstScalarReferences() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int n = 133;
+        float[] g = gaussian(rnd, n);
+        g[0] = -100f;
+        g[1] = 100f;
+        float[] u = gaussian(rnd, n);
+        float[] out = new float[n];
+        VectorMatmul.swiglu(g, 0, u, 0, out, 0, n);
+        for (int i = 0; i < n; i++) {
+            double ref = g[i] / (1 + Math.exp(-(double) g[i])) * u[i];
+            assertEquals(ref, out[i], 1e-6 * Math.abs(ref) + 1e-30, "silu(g)*u at " + i + " within 1e-6 relative");
+        }
+        int keys = 29, hd = 70, stride = 90;
+        float[] p = new float[keys];
+        for (int j = 0; j < keys; j++) p[j] = (float) rnd.nextDouble();
+        float[] v = gaussian(rnd, keys * stride);
+        float[] o = new float[hd];
+        VectorMatmul.weightedSum(p, 0.5f, keys, v, 3, stride, o, 0, hd);
+        for (int c = 0; c < hd; c++) {
+            double ref = 0, mag = 0;
+            for (int j = 0; j < keys; j++) {
+                ref += (double) (p[j] * 0.5f) * v[3 + j * stride + c];
+                mag += Math.abs((double) (p[j] * 0.5f) * v[3 + j * stride + c]);
+            }
+            assertEquals(ref, o[c], 1e-6 * mag, "weighted sum column " + c + " within 1e-6 of the sum of |terms|");
+        }
+    }
+
     private static float[] roundLikeGgml(GgmlType type, float[] x, int rows, int cols) {
         float[] out = new float[x.length];
         for (int r = 0; r < rows; r++) {
