@@ -29,7 +29,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 final class DevicePlan implements AutoCloseable {
     /** The kernels, one task graph each, in graph-index order. */
     enum Kernel {
-        INIT, FILL, UPLOAD, COPY, ADD, MUL, SWIGLU, ACTIVATION, ROUND_HALF, QUANTIZE_Q8, MATMUL_F32, MATMUL_F16,
+        INIT, FILL, UPLOAD, UPLOAD_FLOATS, UPLOAD_BYTES, COPY, ADD, MUL, SWIGLU, ACTIVATION, ROUND_HALF, QUANTIZE_Q8, MATMUL_F32, MATMUL_F16,
         MATMUL_Q8, MATMUL_Q4, GET_ROWS, RMS_NORM, LAYER_NORM, SOFTMAX, ROPE, ATTENTION, ARGMAX
     }
 
@@ -42,7 +42,7 @@ final class DevicePlan implements AutoCloseable {
 
     /** The host side of everything the kernels touch; the plan is bound to these objects. */
     record DeviceArrays(FloatArray act, FloatArray wf, ByteArray wb, IntArray p, FloatArray f, FloatArray freq,
-                        FloatArray stage, IntArray ids, IntArray result) {}
+                        FloatArray stage, ByteArray byteStage, IntArray ids, IntArray result) {}
 
     DevicePlan(String name, DeviceArrays arrays, TornadoDevice device, TornadoStats.Counter stats) {
         this.a = arrays;
@@ -64,6 +64,14 @@ final class DevicePlan implements AutoCloseable {
                 case UPLOAD -> {
                     g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.stage);
                     params(g).task("t", TornadoKernels::upload, ctx, a.act, a.stage, a.p);
+                }
+                case UPLOAD_FLOATS -> {
+                    g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.stage);
+                    params(g).task("t", TornadoKernels::uploadFloats, ctx, a.wf, a.stage, a.p);
+                }
+                case UPLOAD_BYTES -> {
+                    g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.byteStage);
+                    params(g).task("t", TornadoKernels::uploadBytes, ctx, a.wb, a.byteStage, a.p);
                 }
                 case COPY -> params(g).task("t", TornadoKernels::copy, ctx, a.act, a.p);
                 case ADD -> params(g).task("t", TornadoKernels::add, ctx, a.act, a.p);

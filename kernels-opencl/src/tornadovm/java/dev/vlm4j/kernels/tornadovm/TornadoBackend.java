@@ -50,6 +50,9 @@ public final class TornadoBackend implements Backend {
     static final int STAGE_FLOATS = 1 << 16;
     /** Row ids one getRows launch carries. */
     static final int ID_CHUNK = 4096;
+    /** Room left in a newly built arena for weights bound later (1M floats, 4 MiB of blocks). */
+    static final long MIN_FLOAT_HEADROOM = 1 << 20;
+    static final long MIN_BYTE_HEADROOM = 4 << 20;
     /** Most RoPE pairs per head (rotated dims / 2) supported. */
     static final int MAX_ROPE_PAIRS = 2048;
     /** TornadoVM arrays are int-indexed and carry a small header. */
@@ -79,10 +82,13 @@ public final class TornadoBackend implements Backend {
     private final FloatArray stage = new FloatArray(STAGE_FLOATS);
     private final IntArray ids = new IntArray(ID_CHUNK);
     private final IntArray result = new IntArray(1);
+    private final ByteArray byteStage = new ByteArray(STAGE_FLOATS);
+    private final List<TornadoWeight> unplaced = new ArrayList<>();
     private FloatArray act = new FloatArray(INITIAL_HEAP_FLOATS);
     private FloatArray wf;
     private ByteArray wb;
-    private boolean arenasStale = true;
+    private long wfUsed;
+    private long wbUsed;
     private DevicePlan plan;
     private int planBuilds;
     private boolean closed;
@@ -108,9 +114,13 @@ public final class TornadoBackend implements Backend {
     @Override
     public Weight weight(Tensor tensor) {
         checkOpen();
+        if (!tensor.type().computable() || tensor.type() != GgmlType.F32 && tensor.type() != GgmlType.F16
+                && tensor.type() != GgmlType.BF16 && tensor.type() != GgmlType.Q8_0 && tensor.type() != GgmlType.Q4_0) {
+            throw new UnsupportedTensorTypeException(tensor.type());
+        }
         TornadoWeight w = new TornadoWeight(this, tensor);
         weights.add(new WeakReference<>(w));
-        arenasStale = true;
+        unplaced.add(w);
         return w;
     }
 
@@ -121,96 +131,150 @@ public final class TornadoBackend implements Backend {
         throw new IllegalArgumentException("weight " + w + " was not made by this TornadoVM backend");
     }
 
+    private static long floatsOf(TornadoWeight w) {
+        return w.widens() ? w.tensor().shape().elements() : 0;
+    }
+
+    private static long bytesOf(TornadoWeight w) {
+        return w.keepsRaw() ? (w.tensor().data().byteSize() + 3) & ~3L : 0;
+    }
+
+    /**
+     * Places the weights bound since the last kernel. With a live plan and room left in the arenas they are appended
+     * and uploaded through the staging kernels (the plan and its compiled kernels survive); otherwise the plan is
+     * retired and the arenas rebuilt (dropping unreferenced weights, doubling a full arena).
+     */
+    private void placeNewWeights() {
+        long floats = 0;
+        long bytes = 0;
+        for (TornadoWeight w : unplaced) {
+            floats += floatsOf(w);
+            bytes += bytesOf(w);
+        }
+        if (plan != null && wfUsed + floats <= wf.getSize() && wbUsed + bytes <= wb.getSize()) {
+            for (TornadoWeight w : unplaced) {
+                if (w.widens()) {
+                    w.floatOffset = (int) wfUsed;
+                    writeFloats(w.tensor(), wf, w.floatOffset);
+                    uploadArenaRange(true, w.floatOffset, (int) floatsOf(w));
+                    wfUsed += floatsOf(w);
+                }
+                if (w.keepsRaw()) {
+                    w.rawOffset = (int) wbUsed;
+                    MemorySegment.copy(w.tensor().data(), 0, wb.getSegment(), w.rawOffset, w.tensor().data().byteSize());
+                    uploadArenaRange(false, w.rawOffset, (int) w.tensor().data().byteSize());
+                    wbUsed += bytesOf(w);
+                }
+            }
+        } else {
+            retirePlan();
+            rebuildArenas();
+        }
+        unplaced.clear();
+    }
+
+    /** Sends {@code count} floats (or bytes) of the host float (or byte) arena from {@code offset} to the device. */
+    private void uploadArenaRange(boolean floats, int offset, int count) {
+        for (int done = 0; done < count; done += STAGE_FLOATS) {
+            int n = Math.min(STAGE_FLOATS, count - done);
+            if (floats) {
+                MemorySegment.copy(wf.getSegment(), 4L * (offset + done), stage.getSegment(), 0, 4L * n);
+            } else {
+                MemorySegment.copy(wb.getSegment(), offset + done, byteStage.getSegment(), 0, n);
+            }
+            params(n, offset + done);
+            plan.launch(floats ? Kernel.UPLOAD_FLOATS : Kernel.UPLOAD_BYTES, n, TornadoKernels.LOCAL);
+        }
+    }
+
+    /** Widens {@code t} to floats at {@code offset} of {@code arena}, row by row. */
+    private static void writeFloats(Tensor t, FloatArray arena, int offset) {
+        int cols = t.columns();
+        float[] row = new float[cols];
+        for (long r = 0; r < t.rows(); r++) {
+            TensorCodecs.dequantize(t.type(), t.data(), r * t.rowBytes(), row, 0, cols);
+            MemorySegment.copy(row, 0, arena.getSegment(), ValueLayout.JAVA_FLOAT, 4L * offset + 4L * r * cols, cols);
+        }
+    }
+
     /** Rebuilds both arenas from the live weights: already placed ones from the old arenas, new ones from their tensors. */
     private void rebuildArenas() {
         List<TornadoWeight> live = new ArrayList<>();
         weights.removeIf(ref -> ref.get() == null);
+        long floats = TornadoKernels.TABLES_END;
+        long bytes = 0;
         for (WeakReference<TornadoWeight> ref : weights) {
             TornadoWeight w = ref.get();
             if (w != null) {
                 live.add(w);
+                floats += floatsOf(w);
+                bytes += bytesOf(w);
             }
         }
-        long floats = TornadoKernels.TABLES_END;
-        long bytes = 0;
-        int[] floatAt = new int[live.size()];
-        int[] rawAt = new int[live.size()];
-        for (int i = 0; i < live.size(); i++) {
-            TornadoWeight w = live.get(i);
-            floatAt[i] = -1;
-            rawAt[i] = -1;
-            if (w.widens()) {
-                floatAt[i] = (int) Math.min(floats, Integer.MAX_VALUE);
-                floats += w.tensor().shape().elements();
-            }
-            if (w.keepsRaw()) {
-                rawAt[i] = (int) Math.min(bytes, Integer.MAX_VALUE);
-                bytes += (w.tensor().data().byteSize() + 3) & ~3L;
-            }
-        }
-        if (floats > MAX_ARRAY_ELEMENTS || bytes > MAX_ARRAY_ELEMENTS) {
-            throw new Vlm4jException(String.format("the weights need %.1f GiB of F32 and %.1f GiB of quantised arena; "
-                    + "the TornadoVM backend keeps each arena in one int-indexed array of at most 2 GiB elements",
+        long floatCapacity = arenaCapacity(floats, wf == null ? 0 : wf.getSize(), MIN_FLOAT_HEADROOM);
+        long byteCapacity = arenaCapacity(bytes, wb == null ? 0 : wb.getSize(), MIN_BYTE_HEADROOM);
+        if (floatCapacity > MAX_ARRAY_ELEMENTS || byteCapacity > MAX_ARRAY_ELEMENTS) {
+            throw new Vlm4jException(String.format("the weights need %.2f GiB of F32 arena and %.2f GiB of quantised-block arena; "
+                    + "the TornadoVM backend keeps each arena in one int-indexed array (at most 2^31 elements)",
                     floats * 4 / 1073741824.0, bytes / 1073741824.0));
         }
-        FloatArray newWf = new FloatArray((int) floats);
-        ByteArray newWb = new ByteArray((int) Math.max(bytes, 16));
+        FloatArray newWf = new FloatArray((int) floatCapacity);
+        ByteArray newWb = new ByteArray((int) byteCapacity);
         TornadoKernels.writeTables(newWf, GELU_TABLE, GELU_QUICK_TABLE);
-        float[] row = null;
-        for (int i = 0; i < live.size(); i++) {
-            TornadoWeight w = live.get(i);
+        long fAt = TornadoKernels.TABLES_END;
+        long bAt = 0;
+        for (TornadoWeight w : live) {
             Tensor t = w.tensor();
-            if (floatAt[i] >= 0) {
-                long n = t.shape().elements();
+            if (w.widens()) {
                 if (w.floatOffset >= 0) {
-                    MemorySegment.copy(wf.getSegment(), 4L * w.floatOffset, newWf.getSegment(), 4L * floatAt[i], 4 * n);
+                    MemorySegment.copy(wf.getSegment(), 4L * w.floatOffset, newWf.getSegment(), 4L * fAt, 4 * floatsOf(w));
                 } else {
-                    if (!t.type().computable() || t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16
-                            && t.type() != GgmlType.Q8_0 && t.type() != GgmlType.Q4_0) {
-                        throw new UnsupportedTensorTypeException(t.type());
-                    }
-                    int cols = t.columns();
-                    if (row == null || row.length < cols) {
-                        row = new float[cols];
-                    }
-                    for (long r = 0; r < t.rows(); r++) {
-                        TensorCodecs.dequantize(t.type(), t.data(), r * t.rowBytes(), row, 0, cols);
-                        MemorySegment.copy(row, 0, newWf.getSegment(), ValueLayout.JAVA_FLOAT, 4L * floatAt[i] + 4L * r * cols, cols);
-                    }
+                    writeFloats(t, newWf, (int) fAt);
                 }
+                w.floatOffset = (int) fAt;
+                fAt += floatsOf(w);
             }
-            if (rawAt[i] >= 0) {
+            if (w.keepsRaw()) {
                 long size = t.data().byteSize();
                 MemorySegment src = w.rawOffset >= 0 ? wb.getSegment().asSlice(w.rawOffset, size) : t.data();
-                MemorySegment.copy(src, 0, newWb.getSegment(), rawAt[i], size);
+                MemorySegment.copy(src, 0, newWb.getSegment(), bAt, size);
+                w.rawOffset = (int) bAt;
+                bAt += bytesOf(w);
             }
-        }
-        for (int i = 0; i < live.size(); i++) {
-            live.get(i).floatOffset = floatAt[i];
-            live.get(i).rawOffset = rawAt[i];
         }
         wf = newWf;
         wb = newWb;
-        arenasStale = false;
-        LOG.log(Logger.Level.DEBUG, () -> String.format("TornadoVM arenas: %d weights, %.1f MiB F32, %.1f MiB raw blocks",
+        wfUsed = fAt;
+        wbUsed = bAt;
+        LOG.log(Logger.Level.DEBUG, () -> String.format("TornadoVM arenas rebuilt: %d weights, %.1f MiB F32, %.1f MiB raw blocks",
                 live.size(), newWf.getSize() * 4 / 1048576.0, newWb.getSize() / 1048576.0));
+    }
+
+    /** The size of a rebuilt arena: what it needs plus headroom, at least doubling one that overflowed. */
+    private static long arenaCapacity(long needed, long current, long minHeadroom) {
+        long capacity = needed + minHeadroom;
+        if (needed > current && current > 0) {
+            capacity = Math.max(capacity, 2 * current);
+        }
+        return Math.min(Math.max(capacity, current), MAX_ARRAY_ELEMENTS + 1);
     }
 
     // ---- the device plan ----
 
-    /** The current plan, built (uploading the heap and the arenas) if there is none or weights were added. */
+    /** The current plan, built (uploading the heap and the arenas) if there is none; places new weights first. */
     private DevicePlan plan() {
         checkOpen();
-        if (plan != null && !arenasStale) {
-            return plan;
+        if (!unplaced.isEmpty()) {
+            placeNewWeights();
         }
-        retirePlan();
-        if (arenasStale) {
-            rebuildArenas();
+        if (plan == null) {
+            if (wf == null) {
+                rebuildArenas();
+            }
+            planBuilds++;
+            plan = new DevicePlan(planName + "_" + planBuilds,
+                    new DeviceArrays(act, wf, wb, p, f, freq, stage, byteStage, ids, result), device, stats);
         }
-        planBuilds++;
-        plan = new DevicePlan(planName + "_" + planBuilds,
-                new DeviceArrays(act, wf, wb, p, f, freq, stage, ids, result), device, stats);
         return plan;
     }
 

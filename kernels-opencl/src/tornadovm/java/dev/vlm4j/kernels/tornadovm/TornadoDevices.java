@@ -13,6 +13,15 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 /** TornadoVM's devices over all its backends (OpenCL, PTX, SPIR-V), numbered in that order from 0. */
 final class TornadoDevices {
+    /**
+     * TornadoVM code-generation defaults that change results: a*b+c fused into fma(), native_sin/cos/sqrt (of
+     * implementation-defined accuracy), 1/sqrt rewritten to rsqrt. The kernels are written to round as ggml-cpu does,
+     * so these are off unless the JVM was started with other values. TornadoVM reads them once, when its runtime
+     * starts; ./vlm4j and the build also pass them on the command line.
+     */
+    static final List<String> EXACT_MATH_PROPERTIES = List.of("tornado.enable.fma", "tornado.enable.nativeFunctions",
+            "tornado.enable.mathOptimizations", "tornado.enable.fastMathOptimizations");
+
     private final List<TornadoDevice> all;
     private final int defaultIndex;
 
@@ -27,6 +36,11 @@ final class TornadoDevices {
         if (System.getProperty("tornado.load.runtime.implementation") == null) {
             throw new BackendUnavailableException("the TornadoVM runtime is not loaded in this JVM; "
                     + TornadoBackendProvider.HOW_TO_RUN);
+        }
+        for (String property : EXACT_MATH_PROPERTIES) {
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, "False");
+            }
         }
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
         List<TornadoDevice> devices = new ArrayList<>();

@@ -147,6 +147,22 @@ final class TornadoKernels {
         }
     }
 
+    /** p: n, dst. Copies n floats from the staging array into the float arena (weights bound after the plan was built). */
+    static void uploadFloats(KernelContext ctx, FloatArray wf, FloatArray stage, IntArray p) {
+        int i = ctx.globalIdx;
+        if (i < p.get(0)) {
+            wf.set(p.get(1) + i, stage.get(i));
+        }
+    }
+
+    /** p: n, dst. Copies n bytes from the byte staging array into the byte arena. */
+    static void uploadBytes(KernelContext ctx, ByteArray wb, ByteArray stage, IntArray p) {
+        int i = ctx.globalIdx;
+        if (i < p.get(0)) {
+            wb.set(p.get(1) + i, stage.get(i));
+        }
+    }
+
     // ---- element-wise; p: n, a, b, out ----
 
     static void copy(KernelContext ctx, FloatArray act, IntArray p) {
