@@ -1,0 +1,311 @@
+package dev.vlm4j.kernels.tornadovm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vlm4j.kernels.Activation;
+import dev.vlm4j.kernels.AttentionShape;
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.BackendKind;
+import dev.vlm4j.kernels.BackendOptions;
+import dev.vlm4j.kernels.Backends;
+import dev.vlm4j.kernels.DeviceInfo;
+import dev.vlm4j.kernels.Matrix;
+import dev.vlm4j.kernels.Rope;
+import dev.vlm4j.kernels.RopeStyle;
+import dev.vlm4j.kernels.Weight;
+import dev.vlm4j.kernels.cpu.CpuBackend;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.tensor.Shape;
+import dev.vlm4j.tensor.Tensor;
+import dev.vlm4j.tensor.TensorCodecs;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every kernel of the TornadoVM backend against the CPU backend (the ggml-faithful reference) on the same inputs,
+ * on TornadoVM's default device (PoCL's CPU device here). One backend serves the whole class, so each kernel is
+ * compiled once. The kernels follow the CPU's arithmetic operation for operation, so most results must be
+ * bit-identical; where an OpenCL math function (exp, cos, sin, sqrt in double) may differ from Java's in the last
+ * place before rounding to float, the tolerance is a few float ulps, stated in each assertion.
+ */
+class TornadoBackendTest {
+    private static CpuBackend cpu;
+    private static Backend tornado;
+
+    @BeforeAll
+    static void start() {
+        cpu = new CpuBackend(2);
+        tornado = Backends.create(new BackendOptions(BackendKind.TORNADOVM, 0, null));
+        System.out.println("TornadoVM backend: " + tornado.name());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (tornado instanceof TornadoBackend t) {
+            System.out.println("TornadoVM " + t.stats());
+        }
+        tornado.close();
+        cpu.close();
+    }
+
+    /** The same data on both backends. */
+    private record Pair(Matrix cpu, Matrix tornado) {
+        float[] cpuValues() {
+            return TornadoBackendTest.cpu.read(cpu);
+        }
+
+        float[] tornadoValues() {
+            return TornadoBackendTest.tornado.read(tornado);
+        }
+    }
+
+    private static Pair pair(float[] values, int rows, int cols) {
+        Matrix c = cpu.matrix(rows, cols);
+        Matrix t = tornado.matrix(rows, cols);
+        cpu.write(c, values);
+        tornado.write(t, values);
+        return new Pair(c, t);
+    }
+
+    private static Pair random(long seed, int rows, int cols, double scale) {
+        return pair(randoms(seed, rows * cols, scale), rows, cols);
+    }
+
+    private static float[] randoms(long seed, int n, double scale) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    private static Tensor tensor(String name, GgmlType type, float[] values, long... ne) {
+        return new Tensor(name, type, Shape.of(ne), TensorCodecs.quantize(type, values, 0, values.length));
+    }
+
+    private record WeightPair(Weight cpu, Weight tornado) {}
+
+    private static WeightPair weight(Tensor t) {
+        return new WeightPair(cpu.weight(t), tornado.weight(t));
+    }
+
+    /** Asserts that both backends hold the same values in {@code p}, within {@code ulps} float ulps of the CPU's. */
+    private static void assertSame(Pair p, int ulps, String what) {
+        float[] expected = p.cpuValues();
+        float[] actual = p.tornadoValues();
+        assertEquals(expected.length, actual.length, what + ": length");
+        int worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            int d = ulpDistance(expected[i], actual[i]);
+            if (d > worst) {
+                worst = d;
+                at = i;
+            }
+        }
+        int w = worst;
+        int i = at;
+        System.out.printf("%s: max %d ulps from the CPU over %d values%n", what, worst, expected.length);
+        assertTrue(worst <= ulps, () -> what + ": " + w + " ulps apart at " + i + " (cpu " + expected[i] + ", tornadovm "
+                + actual[i] + "), tolerance " + ulps + " ulps");
+    }
+
+    private static int ulpDistance(float a, float b) {
+        if (Float.floatToIntBits(a) == Float.floatToIntBits(b) || a == b) {
+            return 0;
+        }
+        if (Float.isNaN(a) || Float.isNaN(b)) {
+            return Integer.MAX_VALUE;
+        }
+        int ia = Float.floatToIntBits(a);
+        int ib = Float.floatToIntBits(b);
+        ia = ia < 0 ? Integer.MIN_VALUE - ia : ia;
+        ib = ib < 0 ? Integer.MIN_VALUE - ib : ib;
+        long d = Math.abs((long) ia - ib);
+        return d > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) d;
+    }
+
+    @ParameterizedTest(name = "{0} weights, {1} rows, bias {2}")
+    @CsvSource({"F32, 1, false", "F32, 5, true", "F16, 1, true", "F16, 5, false", "Q8_0, 1, false", "Q8_0, 5, true",
+        "Q4_0, 1, true", "Q4_0, 5, false"})
+    void matmulMatchesTheCpuBitForBit(GgmlType type, int rows, boolean withBias) {
+        int in = 96;
+        int out = 40;
+        WeightPair w = weight(tensor("w", type, randoms(11, out * in, 0.5), in, out));
+        WeightPair b = withBias ? weight(tensor("b", GgmlType.F32, randoms(12, out, 1), out)) : new WeightPair(null, null);
+        Pair x = random(13, rows, in, 2);
+        Pair y = pair(new float[rows * out], rows, out);
+        cpu.matmul(w.cpu(), b.cpu(), x.cpu(), y.cpu());
+        tornado.matmul(w.tornado(), b.tornado(), x.tornado(), y.tornado());
+        assertSame(y, 0, type + " matmul");
+    }
+
+    @Test
+    void matmulIntoAViewOfItsOwnInput() {
+        WeightPair w = weight(tensor("square", GgmlType.F32, randoms(14, 32 * 32, 0.3), 32, 32));
+        Pair x = random(15, 3, 32, 1);
+        cpu.matmul(w.cpu(), x.cpu(), x.cpu());
+        tornado.matmul(w.tornado(), x.tornado(), x.tornado());
+        assertSame(x, 0, "in-place F32 matmul");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
+    void getRowsDequantisesAsTheCpu(GgmlType type) {
+        WeightPair table = weight(tensor("table", type, randoms(21, 10 * 64, 1), 64, 10));
+        int[] ids = {3, 0, 9, 3};
+        Pair out = pair(new float[ids.length * 64], ids.length, 64);
+        cpu.getRows(table.cpu(), ids, out.cpu());
+        tornado.getRows(table.tornado(), ids, out.tornado());
+        assertSame(out, 0, type + " getRows");
+    }
+
+    @Test
+    void rmsNormMatchesTheCpu() {
+        WeightPair w = weight(tensor("norm", GgmlType.F32, randoms(31, 200, 1), 200));
+        Pair x = random(32, 3, 200, 3);
+        Pair out = pair(new float[600], 3, 200);
+        cpu.rmsNorm(x.cpu(), w.cpu(), 1e-5f, out.cpu());
+        tornado.rmsNorm(x.tornado(), w.tornado(), 1e-5f, out.tornado());
+        assertSame(out, 0, "rmsNorm (double sums in another order, so the mean may differ by an ulp: none seen)");
+    }
+
+    @Test
+    void layerNormWithAndWithoutAffineMatchesTheCpu() {
+        WeightPair w = weight(tensor("ln.w", GgmlType.F16, randoms(41, 48, 1), 48));
+        WeightPair b = weight(tensor("ln.b", GgmlType.F32, randoms(42, 48, 1), 48));
+        Pair x = random(43, 4, 48, 2);
+        Pair out = pair(new float[4 * 48], 4, 48);
+        cpu.layerNorm(x.cpu(), w.cpu(), b.cpu(), 1e-6f, out.cpu());
+        tornado.layerNorm(x.tornado(), w.tornado(), b.tornado(), 1e-6f, out.tornado());
+        assertSame(out, 0, "layerNorm with weight and bias");
+        cpu.layerNorm(x.cpu(), null, null, 1e-6f, out.cpu());
+        tornado.layerNorm(x.tornado(), null, null, 1e-6f, out.tornado());
+        assertSame(out, 0, "layerNorm without weight and bias");
+    }
+
+    @ParameterizedTest
+    @EnumSource(RopeStyle.class)
+    void ropeMatchesTheCpu(RopeStyle style) {
+        float[] factors = new float[8];
+        for (int i = 0; i < factors.length; i++) {
+            factors[i] = 1 + i * 0.5f;
+        }
+        for (Rope rope : List.of(new Rope(16, 10000f, style), new Rope(16, 500000f, style, factors), new Rope(8, 10000f, style))) {
+            Pair x = random(51, 3, 4 * 16, 1);
+            cpu.rope(x.cpu(), 16, rope, 37);
+            tornado.rope(x.tornado(), 16, rope, 37);
+            assertSame(x, 2, style + " rope " + rope.dims() + " dims (cos/sin in double on the device: a few ulps allowed)");
+        }
+    }
+
+    @ParameterizedTest(name = "causal {0}, {1} query rows, {2} heads / {3} KV heads, head dim {4}")
+    @CsvSource({"true, 1, 4, 2, 8", "true, 5, 4, 2, 8", "false, 6, 4, 4, 12", "true, 3, 2, 1, 80"})
+    void attentionWithGqaMatchesTheCpu(boolean causal, int n, int heads, int kvHeads, int headDim) {
+        int kvLength = 70; // more than one chunk of GROUP keys
+        AttentionShape shape = new AttentionShape(heads, kvHeads, headDim);
+        Pair q = random(61, n, shape.queryWidth(), 1);
+        Pair k = random(62, 80, shape.kvWidth(), 1);
+        Pair v = random(63, 80, shape.kvWidth(), 1);
+        Pair out = pair(new float[n * shape.queryWidth()], n, shape.queryWidth());
+        int first = causal ? kvLength - n : 0;
+        cpu.attention(q.cpu(), k.cpu(), v.cpu(), out.cpu(), shape, kvLength, causal, first);
+        tornado.attention(q.tornado(), k.tornado(), v.tornado(), out.tornado(), shape, kvLength, causal, first);
+        assertSame(out, 4, "attention (exp in double on the device: a few ulps allowed)");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void activationsMatchTheCpu(Activation f) {
+        float[] values = randoms(71, 3 * 100, 4);
+        values[0] = -12f; // beyond GELU's cut-offs
+        values[1] = 11f;
+        Pair x = pair(values, 3, 100);
+        Pair out = pair(new float[300], 3, 100);
+        cpu.activation(f, x.cpu(), out.cpu());
+        tornado.activation(f, x.tornado(), out.tornado());
+        assertSame(out, f == Activation.GELU_ERF || f == Activation.SILU ? 2 : 0, f + " (table lookups exact; exp in double a few ulps)");
+    }
+
+    @Test
+    void elementwiseKernelsMatchTheCpu() {
+        Pair a = random(81, 7, 33, 2);
+        Pair b = random(82, 7, 33, 2);
+        Pair out = pair(new float[7 * 33], 7, 33);
+        cpu.swiglu(a.cpu(), b.cpu(), out.cpu());
+        tornado.swiglu(a.tornado(), b.tornado(), out.tornado());
+        assertSame(out, 2, "swiglu (exp in double: a few ulps allowed)");
+        cpu.add(a.cpu(), b.cpu(), out.cpu());
+        tornado.add(a.tornado(), b.tornado(), out.tornado());
+        assertSame(out, 0, "add");
+        cpu.mul(a.cpu(), out.cpu(), out.cpu());
+        tornado.mul(a.tornado(), out.tornado(), out.tornado());
+        assertSame(out, 0, "mul in place");
+        cpu.softmax(a.cpu(), out.cpu());
+        tornado.softmax(a.tornado(), out.tornado());
+        assertSame(out, 2, "softmax (exp in double: a few ulps allowed)");
+    }
+
+    @Test
+    void copyBetweenViewsIncludingOverlappingOnes() {
+        Pair m = random(91, 10, 16, 1);
+        cpu.copy(m.cpu().rows(0, 4), m.cpu().rows(5, 4));
+        tornado.copy(m.tornado().rows(0, 4), m.tornado().rows(5, 4));
+        assertSame(m, 0, "copy between disjoint views");
+        cpu.copy(m.cpu().rows(0, 6), m.cpu().rows(2, 6));
+        tornado.copy(m.tornado().rows(0, 6), m.tornado().rows(2, 6));
+        assertSame(m, 0, "copy between overlapping views");
+    }
+
+    @Test
+    void argmaxFindsTheFirstLargestValue() {
+        float[] values = randoms(101, 2 * 5000, 1);
+        values[5000 + 4321] = 100f;
+        values[5000 + 4999] = 100f;
+        values[777] = 50f;
+        Matrix m = tornado.matrix(2, 5000);
+        tornado.write(m, values);
+        assertEquals(777, tornado.argmax(m, 0), "row 0");
+        assertEquals(4321, tornado.argmax(m, 1), "row 1: the first of two equal maxima");
+    }
+
+    @Test
+    void writeAndReadPartialRowsAndNewMatricesAreZero() {
+        Matrix m = tornado.matrix(4, 100_000); // bigger than one upload
+        float[] values = randoms(111, 300_000, 1);
+        tornado.write(m, 1, values, 0, values.length);
+        float[] back = new float[values.length];
+        tornado.read(m, 1, back, 0, back.length);
+        assertArrayEquals(values, back, "write then read from row 1");
+        float[] firstRow = new float[100_000];
+        tornado.read(m, 0, firstRow, 0, firstRow.length);
+        assertArrayEquals(new float[100_000], firstRow, "row 0 of a new matrix is zero");
+        assertThrows(IndexOutOfBoundsException.class, () -> tornado.read(m, 3, new float[100_001], 0, 100_001));
+    }
+
+    @Test
+    void aForeignMatrixOrWeightIsRejected() {
+        Matrix mine = tornado.matrix(1, 32);
+        Matrix foreign = cpu.matrix(1, 32);
+        assertThrows(IllegalArgumentException.class, () -> tornado.add(mine, foreign, mine));
+        Weight cpuWeight = cpu.weight(tensor("w", GgmlType.F32, new float[32 * 32], 32, 32));
+        assertThrows(IllegalArgumentException.class, () -> tornado.matmul(cpuWeight, mine, mine));
+    }
+
+    @Test
+    void devicesAreListed() {
+        List<DeviceInfo> devices = Backends.devices().stream().filter(d -> d.backend() == BackendKind.TORNADOVM).toList();
+        assertTrue(!devices.isEmpty(), "TornadoVM lists at least one device: " + Backends.devices());
+        System.out.println("TornadoVM devices: " + devices);
+    }
+}

@@ -1,0 +1,676 @@
+package dev.vlm4j.kernels.tornadovm;
+
+import dev.vlm4j.Vlm4jException;
+import dev.vlm4j.kernels.Activation;
+import dev.vlm4j.kernels.AttentionShape;
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.GgmlMath;
+import dev.vlm4j.kernels.Matrix;
+import dev.vlm4j.kernels.Rope;
+import dev.vlm4j.kernels.RopeStyle;
+import dev.vlm4j.kernels.Weight;
+import dev.vlm4j.kernels.tornadovm.DevicePlan.DeviceArrays;
+import dev.vlm4j.kernels.tornadovm.DevicePlan.Kernel;
+import dev.vlm4j.tensor.GgmlType;
+import dev.vlm4j.tensor.Tensor;
+import dev.vlm4j.tensor.TensorCodecs;
+import dev.vlm4j.tensor.UnsupportedTensorTypeException;
+import java.lang.System.Logger;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The TornadoVM backend: kernels written in Java ({@link TornadoKernels}), compiled by TornadoVM for an OpenCL,
+ * PTX or SPIR-V device, run as task graphs of one {@link DevicePlan}.
+ *
+ * <p>Memory: every activation matrix (activations, KV caches, image embeddings) is a range of one device heap,
+ * so the same compiled kernels serve every matrix, and weights live in two arenas (raw ggml blocks and floats).
+ * All three stay on the device between kernels; only what {@link #read} or {@link #argmax} asks for comes back.
+ * While no plan exists (before the first kernel, and after the heap grew or weights were added until the next
+ * kernel) the host copies are authoritative; building a plan uploads them once. A new weight, or a heap too small
+ * for a new matrix, makes the next kernel rebuild the plan: the heap is copied back, the arenas are rebuilt
+ * (dropping weights no longer referenced), and TornadoVM recompiles the kernels as they are next used. Model code
+ * binds all weights before running, so that happens rarely.
+ *
+ * <p>Numerics follow {@code CpuBackend} and ggml (see {@link TornadoKernels}). Used by one thread at a time.
+ */
+public final class TornadoBackend implements Backend {
+    private static final Logger LOG = System.getLogger("dev.vlm4j.kernels.tornadovm");
+    /** Initial heap: 4M floats (16 MiB); it doubles as needed. */
+    static final int INITIAL_HEAP_FLOATS = 1 << 22;
+    /** Floats one upload launch carries. */
+    static final int STAGE_FLOATS = 1 << 16;
+    /** Row ids one getRows launch carries. */
+    static final int ID_CHUNK = 4096;
+    /** Room left in a newly built arena for weights bound later (1M floats, 4 MiB of blocks). */
+    static final long MIN_FLOAT_HEADROOM = 1 << 20;
+    static final long MIN_BYTE_HEADROOM = 4 << 20;
+    /** Most RoPE pairs per head (rotated dims / 2) supported. */
+    static final int MAX_ROPE_PAIRS = 2048;
+    /** TornadoVM arrays are int-indexed and carry a small header. */
+    private static final long MAX_ARRAY_ELEMENTS = Integer.MAX_VALUE - 64;
+
+    private static final float[] GELU_TABLE = new float[65536];
+    private static final float[] GELU_QUICK_TABLE = new float[65536];
+
+    static {
+        for (int i = 0; i < 65536; i++) {
+            float x = Float.float16ToFloat((short) i);
+            GELU_TABLE[i] = Float.float16ToFloat(Float.floatToFloat16(GgmlMath.geluF32(x)));
+            GELU_QUICK_TABLE[i] = Float.float16ToFloat(Float.floatToFloat16(GgmlMath.geluQuickF32(x)));
+        }
+    }
+
+    private final TornadoDevice device;
+    private final String name;
+    private final String planName;
+    private final Cleaner cleaner = Cleaner.create();
+    private final DeviceHeap heap = new DeviceHeap(INITIAL_HEAP_FLOATS);
+    private final List<WeakReference<TornadoWeight>> weights = new ArrayList<>();
+    private final TornadoStats.Counter stats = new TornadoStats.Counter();
+    private final IntArray p = new IntArray(16);
+    private final FloatArray f = new FloatArray(4);
+    private final FloatArray freq = new FloatArray(MAX_ROPE_PAIRS);
+    private final FloatArray stage = new FloatArray(STAGE_FLOATS);
+    private final IntArray ids = new IntArray(ID_CHUNK);
+    private final IntArray result = new IntArray(1);
+    private final ByteArray byteStage = new ByteArray(STAGE_FLOATS);
+    private final List<TornadoWeight> unplaced = new ArrayList<>();
+    private FloatArray act = new FloatArray(INITIAL_HEAP_FLOATS);
+    private FloatArray wf;
+    private ByteArray wb;
+    private long wfUsed;
+    private long wbUsed;
+    private DevicePlan plan;
+    private int planBuilds;
+    private boolean closed;
+
+    TornadoBackend(TornadoDevice device, String description) {
+        this.device = device;
+        this.name = "tornadovm (" + description + ")";
+        this.planName = "vlm4j" + Integer.toHexString(System.identityHashCode(this));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** Warm-up (plan builds, uploads, JIT) and steady-state launch times so far. */
+    public TornadoStats stats() {
+        return stats.snapshot();
+    }
+
+    // ---- weights ----
+
+    @Override
+    public Weight weight(Tensor tensor) {
+        checkOpen();
+        if (!tensor.type().computable() || tensor.type() != GgmlType.F32 && tensor.type() != GgmlType.F16
+                && tensor.type() != GgmlType.BF16 && tensor.type() != GgmlType.Q8_0 && tensor.type() != GgmlType.Q4_0) {
+            throw new UnsupportedTensorTypeException(tensor.type());
+        }
+        TornadoWeight w = new TornadoWeight(this, tensor);
+        weights.add(new WeakReference<>(w));
+        unplaced.add(w);
+        return w;
+    }
+
+    private TornadoWeight own(Weight w) {
+        if (w instanceof TornadoWeight t && t.owner == this) {
+            return t;
+        }
+        throw new IllegalArgumentException("weight " + w + " was not made by this TornadoVM backend");
+    }
+
+    private static long floatsOf(TornadoWeight w) {
+        return w.widens() ? w.tensor().shape().elements() : 0;
+    }
+
+    private static long bytesOf(TornadoWeight w) {
+        return w.keepsRaw() ? (w.tensor().data().byteSize() + 3) & ~3L : 0;
+    }
+
+    /**
+     * Places the weights bound since the last kernel. With a live plan and room left in the arenas they are appended
+     * and uploaded through the staging kernels (the plan and its compiled kernels survive); otherwise the plan is
+     * retired and the arenas rebuilt (dropping unreferenced weights, doubling a full arena).
+     */
+    private void placeNewWeights() {
+        long floats = 0;
+        long bytes = 0;
+        for (TornadoWeight w : unplaced) {
+            floats += floatsOf(w);
+            bytes += bytesOf(w);
+        }
+        if (plan != null && wfUsed + floats <= wf.getSize() && wbUsed + bytes <= wb.getSize()) {
+            for (TornadoWeight w : unplaced) {
+                if (w.widens()) {
+                    w.floatOffset = (int) wfUsed;
+                    writeFloats(w.tensor(), wf, w.floatOffset);
+                    uploadArenaRange(true, w.floatOffset, (int) floatsOf(w));
+                    wfUsed += floatsOf(w);
+                }
+                if (w.keepsRaw()) {
+                    w.rawOffset = (int) wbUsed;
+                    MemorySegment.copy(w.tensor().data(), 0, wb.getSegment(), w.rawOffset, w.tensor().data().byteSize());
+                    uploadArenaRange(false, w.rawOffset, (int) w.tensor().data().byteSize());
+                    wbUsed += bytesOf(w);
+                }
+            }
+        } else {
+            retirePlan();
+            rebuildArenas();
+        }
+        unplaced.clear();
+    }
+
+    /** Sends {@code count} floats (or bytes) of the host float (or byte) arena from {@code offset} to the device. */
+    private void uploadArenaRange(boolean floats, int offset, int count) {
+        for (int done = 0; done < count; done += STAGE_FLOATS) {
+            int n = Math.min(STAGE_FLOATS, count - done);
+            if (floats) {
+                MemorySegment.copy(wf.getSegment(), 4L * (offset + done), stage.getSegment(), 0, 4L * n);
+            } else {
+                MemorySegment.copy(wb.getSegment(), offset + done, byteStage.getSegment(), 0, n);
+            }
+            params(n, offset + done);
+            plan.launch(floats ? Kernel.UPLOAD_FLOATS : Kernel.UPLOAD_BYTES, n, TornadoKernels.LOCAL);
+        }
+    }
+
+    /** Widens {@code t} to floats at {@code offset} of {@code arena}, row by row. */
+    private static void writeFloats(Tensor t, FloatArray arena, int offset) {
+        int cols = t.columns();
+        float[] row = new float[cols];
+        for (long r = 0; r < t.rows(); r++) {
+            TensorCodecs.dequantize(t.type(), t.data(), r * t.rowBytes(), row, 0, cols);
+            MemorySegment.copy(row, 0, arena.getSegment(), ValueLayout.JAVA_FLOAT, 4L * offset + 4L * r * cols, cols);
+        }
+    }
+
+    /** Rebuilds both arenas from the live weights: already placed ones from the old arenas, new ones from their tensors. */
+    private void rebuildArenas() {
+        List<TornadoWeight> live = new ArrayList<>();
+        weights.removeIf(ref -> ref.get() == null);
+        long floats = TornadoKernels.TABLES_END;
+        long bytes = 0;
+        for (WeakReference<TornadoWeight> ref : weights) {
+            TornadoWeight w = ref.get();
+            if (w != null) {
+                live.add(w);
+                floats += floatsOf(w);
+                bytes += bytesOf(w);
+            }
+        }
+        long floatCapacity = arenaCapacity(floats, wf == null ? 0 : wf.getSize(), MIN_FLOAT_HEADROOM);
+        long byteCapacity = arenaCapacity(bytes, wb == null ? 0 : wb.getSize(), MIN_BYTE_HEADROOM);
+        if (floatCapacity > MAX_ARRAY_ELEMENTS || byteCapacity > MAX_ARRAY_ELEMENTS) {
+            throw new Vlm4jException(String.format("the weights need %.2f GiB of F32 arena and %.2f GiB of quantised-block arena; "
+                    + "the TornadoVM backend keeps each arena in one int-indexed array (at most 2^31 elements)",
+                    floats * 4 / 1073741824.0, bytes / 1073741824.0));
+        }
+        FloatArray newWf = new FloatArray((int) floatCapacity);
+        ByteArray newWb = new ByteArray((int) byteCapacity);
+        TornadoKernels.writeTables(newWf, GELU_TABLE, GELU_QUICK_TABLE);
+        long fAt = TornadoKernels.TABLES_END;
+        long bAt = 0;
+        for (TornadoWeight w : live) {
+            Tensor t = w.tensor();
+            if (w.widens()) {
+                if (w.floatOffset >= 0) {
+                    MemorySegment.copy(wf.getSegment(), 4L * w.floatOffset, newWf.getSegment(), 4L * fAt, 4 * floatsOf(w));
+                } else {
+                    writeFloats(t, newWf, (int) fAt);
+                }
+                w.floatOffset = (int) fAt;
+                fAt += floatsOf(w);
+            }
+            if (w.keepsRaw()) {
+                long size = t.data().byteSize();
+                MemorySegment src = w.rawOffset >= 0 ? wb.getSegment().asSlice(w.rawOffset, size) : t.data();
+                MemorySegment.copy(src, 0, newWb.getSegment(), bAt, size);
+                w.rawOffset = (int) bAt;
+                bAt += bytesOf(w);
+            }
+        }
+        wf = newWf;
+        wb = newWb;
+        wfUsed = fAt;
+        wbUsed = bAt;
+        LOG.log(Logger.Level.DEBUG, () -> String.format("TornadoVM arenas rebuilt: %d weights, %.1f MiB F32, %.1f MiB raw blocks",
+                live.size(), newWf.getSize() * 4 / 1048576.0, newWb.getSize() / 1048576.0));
+    }
+
+    /** The size of a rebuilt arena: what it needs plus headroom, at least doubling one that overflowed. */
+    private static long arenaCapacity(long needed, long current, long minHeadroom) {
+        long capacity = needed + minHeadroom;
+        if (needed > current && current > 0) {
+            capacity = Math.max(capacity, 2 * current);
+        }
+        return Math.min(Math.max(capacity, current), MAX_ARRAY_ELEMENTS + 1);
+    }
+
+    // ---- the device plan ----
+
+    /** The current plan, built (uploading the heap and the arenas) if there is none; places new weights first. */
+    private DevicePlan plan() {
+        checkOpen();
+        if (!unplaced.isEmpty()) {
+            placeNewWeights();
+        }
+        if (plan == null) {
+            if (wf == null) {
+                rebuildArenas();
+            }
+            planBuilds++;
+            plan = new DevicePlan(planName + "_" + planBuilds,
+                    new DeviceArrays(act, wf, wb, p, f, freq, stage, byteStage, ids, result), device, stats);
+        }
+        return plan;
+    }
+
+    /** Brings the device heap back to the host and drops the plan: the host copies are authoritative again. */
+    private void retirePlan() {
+        if (plan != null) {
+            plan.readAllToHost();
+            plan.close();
+            plan = null;
+        }
+    }
+
+    private void launch(Kernel kernel, int items, int local) {
+        plan().launch(kernel, items, local);
+    }
+
+    // ---- matrices ----
+
+    @Override
+    public Matrix matrix(int rows, int cols) {
+        checkOpen();
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("matrix shape " + rows + "x" + cols);
+        }
+        int floats = Math.multiplyExact(rows, cols);
+        int offset = allocate(floats);
+        TornadoMatrix.Block block = new TornadoMatrix.Block(this, offset, floats);
+        DeviceHeap h = heap;
+        cleaner.register(block, () -> h.release(offset, floats));
+        zero(offset, floats);
+        return new TornadoMatrix(block, offset, rows, cols);
+    }
+
+    /** A heap range of {@code floats}, growing the heap (and so retiring the plan) when none is free. */
+    private int allocate(int floats) {
+        int offset = heap.allocate(floats);
+        if (offset >= 0) {
+            return offset;
+        }
+        long needed = (long) heap.capacity() + DeviceHeap.aligned(floats);
+        long capacity = Math.min(Math.max(2L * heap.capacity(), needed), MAX_ARRAY_ELEMENTS / DeviceHeap.ALIGN * DeviceHeap.ALIGN);
+        if (capacity < needed) {
+            throw new Vlm4jException("the TornadoVM device heap cannot hold another " + floats + " floats: it is limited to "
+                    + MAX_ARRAY_ELEMENTS + " floats (one int-indexed array)");
+        }
+        retirePlan();
+        FloatArray bigger = new FloatArray((int) capacity);
+        MemorySegment.copy(act.getSegment(), 0, bigger.getSegment(), 0, act.getSegment().byteSize());
+        act = bigger;
+        heap.grow((int) capacity);
+        LOG.log(Logger.Level.DEBUG, () -> "TornadoVM device heap grown to " + capacity * 4 / 1048576 + " MiB");
+        return heap.allocate(floats);
+    }
+
+    private void zero(int offset, int floats) {
+        if (plan == null) {
+            act.getSegment().asSlice(4L * offset, 4L * floats).fill((byte) 0);
+        } else {
+            params(floats, offset);
+            launch(Kernel.FILL, floats, TornadoKernels.LOCAL);
+        }
+    }
+
+    /** A scratch range for one operation, released by the caller (kernels run in order, so reuse is safe). */
+    private int scratch(int floats) {
+        return allocate(floats);
+    }
+
+    private void release(int offset, int floats) {
+        heap.release(offset, floats);
+    }
+
+    @Override
+    public void write(Matrix dst, int row, float[] src, int srcOffset, int length) {
+        TornadoMatrix d = own(dst);
+        checkSpan(d, row, length);
+        java.util.Objects.checkFromIndexSize(srcOffset, length, src.length);
+        int at = d.offset + row * d.cols;
+        if (plan == null) {
+            MemorySegment.copy(src, srcOffset, act.getSegment(), ValueLayout.JAVA_FLOAT, 4L * at, length);
+            return;
+        }
+        for (int done = 0; done < length; done += STAGE_FLOATS) {
+            int n = Math.min(STAGE_FLOATS, length - done);
+            MemorySegment.copy(src, srcOffset + done, stage.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
+            params(n, at + done);
+            launch(Kernel.UPLOAD, n, TornadoKernels.LOCAL);
+        }
+    }
+
+    @Override
+    public void read(Matrix src, int row, float[] dst, int dstOffset, int length) {
+        TornadoMatrix s = own(src);
+        checkSpan(s, row, length);
+        java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        int at = s.offset + row * s.cols;
+        if (plan != null) {
+            plan.readToHost(at, length);
+        }
+        MemorySegment.copy(act.getSegment(), ValueLayout.JAVA_FLOAT, 4L * at, dst, dstOffset, length);
+    }
+
+    private static void checkSpan(TornadoMatrix m, int row, int length) {
+        if (row < 0 || length < 0 || (long) row * m.cols + length > m.elements()) {
+            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows + "x" + m.cols + " matrix");
+        }
+    }
+
+    // ---- kernels ----
+
+    @Override
+    public void matmul(Weight w, Weight bias, Matrix x, Matrix out) {
+        TornadoWeight tw = own(w);
+        TornadoMatrix in = own(x);
+        TornadoMatrix o = own(out);
+        Tensor t = tw.tensor();
+        int inDim = t.columns();
+        int outDim = tw.rows();
+        require(in.cols == inDim, "matmul: input has " + in.cols + " columns, weight '" + t.name() + "' expects " + inDim);
+        require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
+        TornadoWeight tb = bias == null ? null : own(bias);
+        long biasLength = tb == null ? 0 : tb.tensor().shape().elements();
+        require(tb == null || biasLength == outDim, "matmul: bias has " + biasLength + " values, expected " + outDim);
+        if (t.type() == GgmlType.BF16) {
+            throw new UnsupportedOperationException("the TornadoVM backend has no BF16 matmul yet (weight '" + t.name()
+                    + "'): ggml rounds the activations to bf16, which needs bit operations TornadoVM's OpenCL backend lacks");
+        }
+        plan(); // places the weights
+        int n = in.rows;
+        int items = n * outDim;
+        int biasAt = tb == null ? -1 : tb.floatOffset;
+        switch (t.type()) {
+            case F16 -> {
+                int rounded = scratch(n * inDim);
+                params(n * inDim, in.offset, 0, rounded);
+                launch(Kernel.ROUND_HALF, n * inDim, TornadoKernels.LOCAL);
+                params(items, rounded, o.offset, outDim, inDim, tw.rawOffset, biasAt);
+                launch(Kernel.MATMUL_F16, items, TornadoKernels.LOCAL);
+                release(rounded, n * inDim);
+            }
+            case Q8_0, Q4_0 -> {
+                int blocks = n * inDim / 32;
+                int q = scratch(n * inDim);
+                int scales = scratch(blocks);
+                params(blocks, in.offset, q, scales);
+                launch(Kernel.QUANTIZE_Q8, blocks, TornadoKernels.LOCAL);
+                params(items, q, o.offset, outDim, inDim, tw.rawOffset, biasAt, scales);
+                launch(t.type() == GgmlType.Q8_0 ? Kernel.MATMUL_Q8 : Kernel.MATMUL_Q4, items, TornadoKernels.LOCAL);
+                release(q, n * inDim);
+                release(scales, blocks);
+            }
+            default -> {
+                int src = in.offset;
+                int copy = -1;
+                if (in.overlaps(o)) {
+                    copy = scratch(n * inDim);
+                    params(n * inDim, in.offset, 0, copy);
+                    launch(Kernel.COPY, n * inDim, TornadoKernels.LOCAL);
+                    src = copy;
+                }
+                params(items, src, o.offset, outDim, inDim, tw.floatOffset, biasAt);
+                launch(Kernel.MATMUL_F32, items, TornadoKernels.LOCAL);
+                if (copy >= 0) {
+                    release(copy, n * inDim);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void getRows(Weight table, int[] rowIds, Matrix out) {
+        TornadoWeight tw = own(table);
+        TornadoMatrix o = own(out);
+        Tensor t = tw.tensor();
+        require(o.cols == t.columns() && o.rows == rowIds.length, "getRows: output shape does not match");
+        for (int id : rowIds) {
+            if (id < 0 || id >= t.rows()) {
+                throw new IndexOutOfBoundsException("row id " + id + " outside 0.." + (t.rows() - 1) + " of '" + t.name() + "'");
+            }
+        }
+        plan();
+        int type;
+        int base;
+        if (tw.keepsRaw()) {
+            type = switch (t.type()) {
+                case F16 -> TornadoKernels.TYPE_F16;
+                case Q8_0 -> TornadoKernels.TYPE_Q8_0;
+                default -> TornadoKernels.TYPE_Q4_0;
+            };
+            base = tw.rawOffset;
+        } else {
+            type = TornadoKernels.TYPE_F32;
+            base = tw.floatOffset;
+        }
+        int cols = o.cols;
+        for (int from = 0; from < rowIds.length; from += ID_CHUNK) {
+            int count = Math.min(ID_CHUNK, rowIds.length - from);
+            for (int i = 0; i < count; i++) {
+                ids.set(i, rowIds[from + i]);
+            }
+            params(count * cols, o.offset + from * cols, cols, type, base, (int) t.rowBytes());
+            launch(Kernel.GET_ROWS, count * cols, TornadoKernels.LOCAL);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Matrix x, Weight weight, float eps, Matrix out) {
+        TornadoMatrix in = own(x);
+        TornadoMatrix o = own(out);
+        sameShape(in, o, "rmsNorm");
+        TornadoWeight w = floatWeight(weight, in.cols, "rmsNorm");
+        plan();
+        params(in.rows, in.offset, o.offset, in.cols, w.floatOffset);
+        f.set(0, eps);
+        launch(Kernel.RMS_NORM, in.rows * TornadoKernels.GROUP, TornadoKernels.GROUP);
+    }
+
+    @Override
+    public void layerNorm(Matrix x, Weight weight, Weight bias, float eps, Matrix out) {
+        TornadoMatrix in = own(x);
+        TornadoMatrix o = own(out);
+        sameShape(in, o, "layerNorm");
+        TornadoWeight w = weight == null ? null : floatWeight(weight, in.cols, "layerNorm");
+        TornadoWeight b = bias == null ? null : floatWeight(bias, in.cols, "layerNorm");
+        plan();
+        params(in.rows, in.offset, o.offset, in.cols, w == null ? -1 : w.floatOffset, b == null ? -1 : b.floatOffset);
+        f.set(0, eps);
+        launch(Kernel.LAYER_NORM, in.rows * TornadoKernels.GROUP, TornadoKernels.GROUP);
+    }
+
+    /** A norm weight or bias: must be read as {@code length} floats. */
+    private TornadoWeight floatWeight(Weight weight, int length, String op) {
+        TornadoWeight w = own(weight);
+        require(w.tensor().shape().elements() == length && w.widens(),
+                op + ": weight '" + w.tensor().name() + "' has shape " + w.tensor().shape() + ", expected " + length + " values");
+        return w;
+    }
+
+    @Override
+    public void rope(Matrix x, int headDim, Rope rope, int firstPosition) {
+        TornadoMatrix m = own(x);
+        require(m.cols % headDim == 0, "rope: " + m.cols + " columns is not a whole number of heads of " + headDim);
+        require(rope.dims() <= headDim, "rope: rotates " + rope.dims() + " dims of a " + headDim + "-dim head");
+        int pairs = rope.dims() / 2;
+        require(pairs <= MAX_ROPE_PAIRS, "rope: " + rope.dims() + " rotated dims exceed the TornadoVM backend's " + 2 * MAX_ROPE_PAIRS);
+        int heads = m.cols / headDim;
+        f.set(0, (float) Math.pow(rope.theta(), -2.0f / rope.dims()));
+        for (int i = 0; i < pairs; i++) {
+            freq.set(i, rope.freqFactor(i));
+        }
+        int items = m.rows * heads * pairs;
+        params(items, m.offset, m.cols, headDim, rope.dims(), firstPosition, rope.style() == RopeStyle.NORMAL ? 0 : 1, heads);
+        launch(Kernel.ROPE, items, TornadoKernels.LOCAL);
+    }
+
+    @Override
+    public void attention(Matrix q, Matrix k, Matrix v, Matrix out, AttentionShape shape, int kvLength,
+                          boolean causal, int firstQueryPosition) {
+        TornadoMatrix qm = own(q);
+        TornadoMatrix km = own(k);
+        TornadoMatrix vm = own(v);
+        TornadoMatrix om = own(out);
+        require(qm.cols == shape.queryWidth() && om.cols == shape.queryWidth() && om.rows == qm.rows, "attention: q/out shape");
+        require(km.cols == shape.kvWidth() && vm.cols == shape.kvWidth(), "attention: k/v width");
+        require(kvLength <= km.rows && kvLength <= vm.rows, "attention: kvLength " + kvLength + " exceeds the cache");
+        require(kvLength > 0, "attention: kvLength must be positive");
+        int groups = qm.rows * shape.heads();
+        // p[11] is unused: the kernel recomputes scores instead of keeping them in scratch memory.
+        params(groups, qm.offset, km.offset, vm.offset, om.offset, shape.heads(), shape.kvHeads(), shape.headDim(),
+                kvLength, causal ? 1 : 0, firstQueryPosition, 0, qm.cols, km.cols);
+        f.set(0, shape.scale());
+        launch(Kernel.ATTENTION, groups * TornadoKernels.GROUP, TornadoKernels.GROUP);
+    }
+
+    @Override
+    public void activation(Activation fn, Matrix x, Matrix out) {
+        TornadoMatrix in = own(x);
+        TornadoMatrix o = own(out);
+        sameShape(in, o, "activation");
+        int kind = switch (fn) {
+            case SILU -> TornadoKernels.SILU;
+            case GELU -> TornadoKernels.GELU;
+            case GELU_ERF -> TornadoKernels.GELU_ERF;
+            case GELU_QUICK -> TornadoKernels.GELU_QUICK;
+        };
+        params(in.size(), in.offset, kind, o.offset);
+        launch(Kernel.ACTIVATION, in.size(), TornadoKernels.LOCAL);
+    }
+
+    @Override
+    public void swiglu(Matrix gate, Matrix up, Matrix out) {
+        elementwise(Kernel.SWIGLU, gate, up, out, "swiglu");
+    }
+
+    @Override
+    public void add(Matrix a, Matrix b, Matrix out) {
+        elementwise(Kernel.ADD, a, b, out, "add");
+    }
+
+    @Override
+    public void mul(Matrix a, Matrix b, Matrix out) {
+        elementwise(Kernel.MUL, a, b, out, "mul");
+    }
+
+    private void elementwise(Kernel kernel, Matrix a, Matrix b, Matrix out, String op) {
+        TornadoMatrix x = own(a);
+        TornadoMatrix y = own(b);
+        TornadoMatrix o = own(out);
+        sameShape(x, y, op);
+        sameShape(x, o, op);
+        params(x.size(), x.offset, y.offset, o.offset);
+        launch(kernel, x.size(), TornadoKernels.LOCAL);
+    }
+
+    @Override
+    public void copy(Matrix src, Matrix dst) {
+        TornadoMatrix s = own(src);
+        TornadoMatrix d = own(dst);
+        sameShape(s, d, "copy");
+        if (s.offset == d.offset) {
+            return;
+        }
+        int n = s.size();
+        if (s.overlaps(d)) { // element-parallel copy of overlapping ranges would race: go through scratch
+            int tmp = scratch(n);
+            params(n, s.offset, 0, tmp);
+            launch(Kernel.COPY, n, TornadoKernels.LOCAL);
+            params(n, tmp, 0, d.offset);
+            launch(Kernel.COPY, n, TornadoKernels.LOCAL);
+            release(tmp, n);
+            return;
+        }
+        params(n, s.offset, 0, d.offset);
+        launch(Kernel.COPY, n, TornadoKernels.LOCAL);
+    }
+
+    @Override
+    public void softmax(Matrix x, Matrix out) {
+        TornadoMatrix in = own(x);
+        TornadoMatrix o = own(out);
+        sameShape(in, o, "softmax");
+        params(in.rows, in.offset, o.offset, in.cols);
+        launch(Kernel.SOFTMAX, in.rows * TornadoKernels.GROUP, TornadoKernels.GROUP);
+    }
+
+    @Override
+    public int argmax(Matrix x, int row) {
+        TornadoMatrix m = own(x);
+        java.util.Objects.checkIndex(row, m.rows);
+        require(m.cols > 0, "argmax of an empty row");
+        params(m.cols, m.offset + row * m.cols);
+        launch(Kernel.ARGMAX, TornadoKernels.GROUP, TornadoKernels.GROUP);
+        return result.get(0);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (plan != null) {
+            plan.close();
+            plan = null;
+        }
+        LOG.log(Logger.Level.DEBUG, () -> name + ": " + stats.snapshot());
+    }
+
+    // ---- helpers ----
+
+    private void params(int... values) {
+        for (int i = 0; i < values.length; i++) {
+            p.set(i, values[i]);
+        }
+    }
+
+    private TornadoMatrix own(Matrix m) {
+        if (m instanceof TornadoMatrix t && t.block.owner() == this) {
+            return t;
+        }
+        throw new IllegalArgumentException("matrix " + m + " does not belong to this TornadoVM backend");
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(name + " is closed");
+        }
+    }
+
+    private static void sameShape(TornadoMatrix a, TornadoMatrix b, String op) {
+        require(a.rows == b.rows && a.cols == b.cols, op + ": shapes " + a.rows + "x" + a.cols + " and " + b.rows + "x" + b.cols + " differ");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

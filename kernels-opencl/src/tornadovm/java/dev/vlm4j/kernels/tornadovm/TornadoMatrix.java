@@ -1,0 +1,57 @@
+package dev.vlm4j.kernels.tornadovm;
+
+import dev.vlm4j.kernels.Matrix;
+
+/**
+ * A matrix in a {@link TornadoBackend}'s device heap: {@code rows x cols} floats from float offset {@code offset}.
+ * Views share the {@link Block} they were cut from, which keeps the heap range allocated while any of them is
+ * reachable.
+ */
+final class TornadoMatrix implements Matrix {
+    /** An allocated heap range; the backend's cleaner releases it once no matrix refers to it. */
+    record Block(TornadoBackend owner, int offset, int floats) {}
+
+    final Block block;
+    final int offset;
+    final int rows;
+    final int cols;
+
+    TornadoMatrix(Block block, int offset, int rows, int cols) {
+        this.block = block;
+        this.offset = offset;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    int size() {
+        return rows * cols;
+    }
+
+    /** Whether this matrix and {@code other} share any float. */
+    boolean overlaps(TornadoMatrix other) {
+        return offset < other.offset + other.size() && other.offset < offset + size();
+    }
+
+    @Override
+    public Matrix rows(int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows) {
+            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
+        }
+        return new TornadoMatrix(block, offset + from * cols, count, cols);
+    }
+
+    @Override
+    public String toString() {
+        return "TornadoMatrix[" + rows + "x" + cols + " @" + offset + "]";
+    }
+}
