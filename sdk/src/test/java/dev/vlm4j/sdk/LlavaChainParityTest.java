@@ -43,7 +43,8 @@ class LlavaChainParityTest {
 
     @ParameterizedTest(name = "text {1} + mmproj {2} on {0}")
     @CsvSource({"cpu, f32, f32, 1e-3", "cpu, f16, f16, 1e-2", "cpu, q8_0, f16, 0.12", "cpu, q4_0, f16, 0.12",
-                "opencl, f32, f32, 1e-3", "opencl, f16, f16, 1e-2", "opencl, q8_0, f16, 0.12", "opencl, q4_0, f16, 0.12"})
+                "opencl, f32, f32, 1e-3", "opencl, f16, f16, 1e-2", "opencl, q8_0, f16, 0.12", "opencl, q4_0, f16, 0.12",
+                "tornadovm, f32, f32, 1e-3", "tornadovm, f16, f16, 1e-2", "tornadovm, q8_0, f16, 0.12", "tornadovm, q4_0, f16, 0.12"})
     void pixelsToGreedyTokensMatchLlavaCli(String backendKind, String text, String mmproj, double tolerance) throws IOException {
         JsonNode ref = JSON.readTree(Fixtures.require("reference/llava/llava-text-" + text + "-mmproj-" + mmproj + ".json").toFile());
         try (GgufFile textFile = GgufFile.open(Fixtures.require("models/tiny-llava/tiny-llava-text-" + text + ".gguf"));

@@ -45,6 +45,26 @@ class LlavaEndToEndTest {
         }
     }
 
+    /**
+     * The same caption on the accelerator backends (PoCL's CPU device in CI; TornadoVM only in a tornadovm-profile
+     * build), skipped where the backend is absent. The F32 pair has wide margins, so tokens must be identical.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OPENCL", "TORNADOVM"})
+    void captionOnOtherBackendsEqualsLlavaCli(String backend) {
+        Backend kind = Backend.valueOf(backend);
+        boolean present = !dev.vlm4j.kernels.Backends.provider(kind.kind())
+                .map(dev.vlm4j.kernels.BackendProvider::devices).orElse(List.of()).isEmpty();
+        org.junit.jupiter.api.Assumptions.assumeTrue(present, "skipped: no " + kind + " device in this build/machine");
+        TinyLlava.Pair pair = TinyLlava.pair("f32", "f32");
+        try (VisionLanguageModel model = VisionLanguageModel.builder().model(pair.textPath()).projector(pair.mmprojPath())
+                .backend(kind).build()) {
+            GenerationResult r = model.prompt().image(TinyLlava.image(IMAGE)).text("Describe the image.").maxTokens(24).generate();
+            assertEquals(pair.greedyIds(IMAGE), r.tokens(), "greedy ids on " + kind + " must equal llama.cpp's");
+            assertEquals(pair.llavaCliPrints(IMAGE), r.text());
+        }
+    }
+
     @Test
     void chatFollowUpReusesTheImageAndTheEarlierTurns() {
         TinyLlava.Pair pair = TinyLlava.pair("f32", "f32");
