@@ -50,7 +50,7 @@ public final class Backends {
         all.add(new DeviceInfo(BackendKind.CPU, 0, "Java Vector API on " + Runtime.getRuntime().availableProcessors()
                 + " cores", "CPU", System.getProperty("java.vm.vendor"), Runtime.version().toString(),
                 Runtime.getRuntime().maxMemory(), Runtime.getRuntime().availableProcessors()));
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+        for (BackendProvider p : providers()) {
             try {
                 all.addAll(p.devices());
             } catch (BackendUnavailableException e) {
@@ -61,11 +61,29 @@ public final class Backends {
     }
 
     public static Optional<BackendProvider> provider(BackendKind kind) {
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+        for (BackendProvider p : providers()) {
             if (p.kind() == kind) {
                 return Optional.of(p);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The providers that load. A listed provider whose classes are missing (a build switched between the tornadovm
+     * profile and the default one, say) is skipped with a log line instead of breaking every backend lookup.
+     */
+    private static List<BackendProvider> providers() {
+        List<BackendProvider> out = new ArrayList<>();
+        var it = ServiceLoader.load(BackendProvider.class).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) break;
+                out.add(it.next());
+            } catch (java.util.ServiceConfigurationError e) {
+                LOG.log(Logger.Level.DEBUG, "skipping a backend provider that does not load: " + e.getMessage());
+            }
+        }
+        return out;
     }
 }
