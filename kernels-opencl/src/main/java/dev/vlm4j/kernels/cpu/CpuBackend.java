@@ -1,5 +1,6 @@
 package dev.vlm4j.kernels.cpu;
 
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Activation;
 import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Backend;
@@ -51,22 +52,17 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(Matrix dst, int row, float[] src, int srcOffset, int length) {
         CpuMatrix d = cpu(dst);
-        checkSpan(d, row, length);
+        KernelChecks.span(d, row, length);
         System.arraycopy(src, srcOffset, d.data, d.offset + row * d.cols, length);
     }
 
     @Override
     public void read(Matrix src, int row, float[] dst, int dstOffset, int length) {
         CpuMatrix s = cpu(src);
-        checkSpan(s, row, length);
+        KernelChecks.span(s, row, length);
         System.arraycopy(s.data, s.offset + row * s.cols, dst, dstOffset, length);
     }
 
-    private static void checkSpan(CpuMatrix m, int row, int length) {
-        if (row < 0 || length < 0 || (long) row * m.cols + length > m.elements()) {
-            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows + "x" + m.cols + " matrix");
-        }
-    }
 
     // ---- kernels ----
 
@@ -77,8 +73,7 @@ public final class CpuBackend implements Backend {
         Tensor t = w.tensor();
         int inDim = t.columns();
         int outDim = w.rows();
-        require(in.cols == inDim, "matmul: input has " + in.cols + " columns, weight '" + t.name() + "' expects " + inDim);
-        require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
+        KernelChecks.matmul(w, outDim, x, out);
         float[] b = bias == null ? null : bias.tensor().toFloats();
         require(b == null || b.length == outDim, "matmul: bias has " + (b == null ? 0 : b.length) + " values, expected " + outDim);
         if (!VectorMatmul.supports(t.type())) {

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Activation;
 import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Backend;
@@ -277,7 +278,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void write(Matrix dst, int row, float[] src, int srcOffset, int length) {
         OpenClMatrix d = own(dst);
-        checkSpan(d, row, length);
+        KernelChecks.span(d, row, length);
         java.util.Objects.checkFromIndexSize(srcOffset, length, src.length);
         if (length == 0) {
             return;
@@ -290,7 +291,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void read(Matrix src, int row, float[] dst, int dstOffset, int length) {
         OpenClMatrix s = own(src);
-        checkSpan(s, row, length);
+        KernelChecks.span(s, row, length);
         java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
         if (length == 0) {
             return;
@@ -321,11 +322,6 @@ public final class OpenClBackend implements Backend {
         stagedBytes = 0;
     }
 
-    private static void checkSpan(OpenClMatrix m, int row, int length) {
-        if (row < 0 || length < 0 || (long) row * m.cols + length > m.elements()) {
-            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows + "x" + m.cols + " matrix");
-        }
-    }
 
     // ---- kernels ----
 
@@ -337,8 +333,7 @@ public final class OpenClBackend implements Backend {
         Tensor t = ow.tensor();
         int inDim = t.columns();
         int outDim = ow.rows();
-        require(in.cols == inDim, "matmul: input has " + in.cols + " columns, weight '" + t.name() + "' expects " + inDim);
-        require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
+        KernelChecks.matmul(w, outDim, x, out);
         require(in.buffer != o.buffer, "matmul: input and output must not share storage");
         DeviceBuffer b = dummy;
         if (bias != null) {

@@ -1,6 +1,7 @@
 package dev.vlm4j.kernels.tornadovm;
 
 import dev.vlm4j.Vlm4jException;
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Activation;
 import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Backend;
@@ -350,7 +351,7 @@ public final class TornadoBackend implements Backend {
     @Override
     public void write(Matrix dst, int row, float[] src, int srcOffset, int length) {
         TornadoMatrix d = own(dst);
-        checkSpan(d, row, length);
+        KernelChecks.span(d, row, length);
         java.util.Objects.checkFromIndexSize(srcOffset, length, src.length);
         int at = d.offset + row * d.cols;
         if (plan == null) {
@@ -368,7 +369,7 @@ public final class TornadoBackend implements Backend {
     @Override
     public void read(Matrix src, int row, float[] dst, int dstOffset, int length) {
         TornadoMatrix s = own(src);
-        checkSpan(s, row, length);
+        KernelChecks.span(s, row, length);
         java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
         int at = s.offset + row * s.cols;
         if (plan != null) {
@@ -377,11 +378,6 @@ public final class TornadoBackend implements Backend {
         MemorySegment.copy(act.getSegment(), ValueLayout.JAVA_FLOAT, 4L * at, dst, dstOffset, length);
     }
 
-    private static void checkSpan(TornadoMatrix m, int row, int length) {
-        if (row < 0 || length < 0 || (long) row * m.cols + length > m.elements()) {
-            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows + "x" + m.cols + " matrix");
-        }
-    }
 
     // ---- kernels ----
 
@@ -393,8 +389,7 @@ public final class TornadoBackend implements Backend {
         Tensor t = tw.tensor();
         int inDim = t.columns();
         int outDim = tw.rows();
-        require(in.cols == inDim, "matmul: input has " + in.cols + " columns, weight '" + t.name() + "' expects " + inDim);
-        require(o.cols == outDim && o.rows == in.rows, "matmul: output is " + o.rows + "x" + o.cols + ", expected " + in.rows + "x" + outDim);
+        KernelChecks.matmul(w, outDim, x, out);
         TornadoWeight tb = bias == null ? null : own(bias);
         long biasLength = tb == null ? 0 : tb.tensor().shape().elements();
         require(tb == null || biasLength == outDim, "matmul: bias has " + biasLength + " values, expected " + outDim);

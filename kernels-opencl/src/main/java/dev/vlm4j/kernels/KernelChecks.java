@@ -1,0 +1,31 @@
+package dev.vlm4j.kernels;
+
+/**
+ * Argument checks every backend makes the same way, so a wrong shape gives the same message whichever backend
+ * runs: spans for {@link Backend#write}/{@link Backend#read} and the shapes of a matmul.
+ */
+public final class KernelChecks {
+    private KernelChecks() {
+    }
+
+    /** {@code length} floats from row {@code row} must lie inside {@code m}. */
+    public static void span(Matrix m, int row, int length) {
+        if (row < 0 || length < 0 || (long) row * m.cols() + length > m.elements()) {
+            throw new IndexOutOfBoundsException(length + " floats from row " + row + " do not fit a " + m.rows() + "x"
+                    + m.cols() + " matrix");
+        }
+    }
+
+    /** {@code x} is {@code [n][w.columns]} and {@code out} {@code [n][outDim]}. */
+    public static void matmul(Weight w, int outDim, Matrix x, Matrix out) {
+        int inDim = w.tensor().columns();
+        if (x.cols() != inDim) {
+            throw new IllegalArgumentException("matmul: input has " + x.cols() + " columns, weight '" + w.tensor().name()
+                    + "' expects " + inDim);
+        }
+        if (out.cols() != outDim || out.rows() != x.rows()) {
+            throw new IllegalArgumentException("matmul: output is " + out.rows() + "x" + out.cols() + ", expected "
+                    + x.rows() + "x" + outDim);
+        }
+    }
+}
