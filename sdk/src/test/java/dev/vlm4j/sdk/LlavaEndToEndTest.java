@@ -170,9 +170,10 @@ class LlavaEndToEndTest {
 
     @Test
     void mismatchedProjectorIsRefusedAtLoad() {
+        var text = dev.vlm4j.testing.Fixtures.require("models/tiny-llama-tied/tiny-llama-tied-f16.gguf");
+        var mmproj = TinyLlava.pair("f32", "f32").mmprojPath();
         var e = assertThrows(ModelLoadException.class, () -> VisionLanguageModel.builder()
-                .model(dev.vlm4j.testing.Fixtures.require("models/tiny-llama-tied/tiny-llama-tied-f16.gguf"))
-                .projector(TinyLlava.pair("f32", "f32").mmprojPath()).backend(Backend.CPU).build());
+                .model(text).projector(mmproj).backend(Backend.CPU).build());
         assertTrue(e.getMessage().contains("tiny-llama-tied-f16.gguf"), e.getMessage());
     }
 }
