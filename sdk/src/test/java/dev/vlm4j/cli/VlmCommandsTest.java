@@ -116,6 +116,20 @@ class VlmCommandsTest {
         }
     }
 
+    @Test
+    void generateChatUsesTheFilesTemplate() throws Exception {
+        Run r = cli("generate", "-m", Fixtures.require("models/tiny-llama3-bpe/tiny-llama3-bpe-q8_0.gguf").toString(),
+                "-p", "Hi", "--chat", "-n", "4", "--backend", "cpu", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode ids = JSON.readTree(r.out()).get("prompt_tokens");
+        // <|begin_of_text|> <|start_header_id|> user <|end_header_id|> ... : the Llama 3 template from the GGUF, BOS once
+        assertEquals(128000, ids.get(0).asInt(), "BOS first: " + ids);
+        assertEquals(128006, ids.get(1).asInt(), "<|start_header_id|> second, BOS not doubled: " + ids);
+        assertTrue(ids.toString().contains("128007"), "<|end_header_id|> present: " + ids);
+        assertEquals(128006, ids.get(ids.size() - 4).asInt(), "ends with the assistant header: " + ids);
+        assertTrue(r.err().contains("chat format m.gguf") || r.err().contains("tokenizer.chat_template"), r.err());
+    }
+
     /** A batch killed mid-run and started again ends with every image answered exactly once. */
     @Test
     void batchResumesAfterAKill(@TempDir Path dir) throws Exception {

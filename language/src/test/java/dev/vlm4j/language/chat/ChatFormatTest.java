@@ -112,6 +112,28 @@ class ChatFormatTest {
     }
 
     @Test
+    void selectionOverrideTemplateAndFallback(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        var withTemplate = new dev.vlm4j.gguf.GgufMetadata(Path.of("m.gguf"), java.util.Map.of(
+                ChatFormats.TEMPLATE_KEY, new dev.vlm4j.gguf.GgufValue.Str(CHATML)));
+        var without = new dev.vlm4j.gguf.GgufMetadata(Path.of("m.gguf"), java.util.Map.of());
+        assertTrue(ChatFormats.select(withTemplate, null, BuiltinChatFormat.LLAVA_1_5) instanceof JinjaChatFormat,
+                "the file's template decides");
+        assertEquals(BuiltinChatFormat.LLAVA_1_5, ChatFormats.select(without, null, BuiltinChatFormat.LLAVA_1_5),
+                "no template: the caller's fallback");
+        assertEquals(BuiltinChatFormat.LLAMA3, ChatFormats.select(withTemplate, "llama3", BuiltinChatFormat.LLAVA_1_5),
+                "--chat-template NAME overrides the file");
+        Path file = dir.resolve("t.jinja");
+        java.nio.file.Files.writeString(file, "{% for m in messages %}[{{ m['content'] }}]{% endfor %}");
+        ChatFormat custom = ChatFormats.select(without, file.toString(), BuiltinChatFormat.LLAVA_1_5);
+        assertEquals("[hi]", custom.render(List.of(ChatMessage.text(Role.USER, "hi")), true).toDisplayString(""),
+                "--chat-template FILE is a Jinja template");
+        var broken = new dev.vlm4j.gguf.GgufMetadata(Path.of("m.gguf"), java.util.Map.of(
+                ChatFormats.TEMPLATE_KEY, new dev.vlm4j.gguf.GgufValue.Str("<|im_start|>{% for m in messages %}")));
+        assertEquals(BuiltinChatFormat.CHATML, ChatFormats.select(broken, null, BuiltinChatFormat.LLAVA_1_5),
+                "a template Jinjava cannot parse falls back to the built-in format it evidently is");
+    }
+
+    @Test
     void detection() {
         assertEquals(BuiltinChatFormat.SMOLVLM, ChatFormats.detect(SMOLVLM).orElseThrow());
         assertEquals(BuiltinChatFormat.CHATML, ChatFormats.detect(CHATML).orElseThrow());
