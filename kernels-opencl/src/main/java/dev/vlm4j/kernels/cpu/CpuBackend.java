@@ -20,6 +20,8 @@ import dev.vlm4j.tensor.TensorCodecs;
  */
 public final class CpuBackend implements Backend {
     private final ThreadTeam team;
+    /** Rounded activations of the current matmul, reused across calls (a backend serves one thread at a time). */
+    private float[] activationScratch = new float[0];
 
     public CpuBackend(int threads) {
         this.team = new ThreadTeam(threads);
@@ -79,7 +81,11 @@ public final class CpuBackend implements Backend {
         if (!VectorMatmul.supports(t.type())) {
             throw new UnsupportedTensorTypeException(t.type());
         }
-        float[] xs = VectorMatmul.prepareActivations(t.type(), in.data, in.offset, in.rows, inDim);
+        int n = Math.multiplyExact(in.rows, inDim);
+        if (activationScratch.length < n) activationScratch = new float[n];
+        float[] xs = activationScratch;
+        team.parallelFor(in.rows, 8, (from, to) ->
+                VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs));
         team.parallelFor(outDim, 32, (from, to) ->
                 VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
     }

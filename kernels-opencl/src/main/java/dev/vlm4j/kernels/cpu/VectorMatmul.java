@@ -64,28 +64,30 @@ final class VectorMatmul {
         return Float.intBitsToFloat(((u + (0x7fff + ((u >>> 16) & 1))) >>> 16) << 16);
     }
 
-    /** Activations rounded as ggml rounds them for {@code type}'s dot product; a new array. */
-    static float[] prepareActivations(GgmlType type, float[] x, int offset, int rows, int cols) {
-        int n = rows * cols;
-        float[] out = new float[n];
+    /**
+     * Rows {@code [fromRow, toRow)} of the activations, rounded as ggml rounds them for {@code type}'s dot product,
+     * into {@code out} (same layout, offset 0).
+     */
+    static void prepareActivations(GgmlType type, float[] x, int offset, int cols, int fromRow, int toRow, float[] out) {
+        int from = fromRow * cols;
+        int to = toRow * cols;
         switch (type) {
             case F16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[offset + i]));
+                for (int i = from; i < to; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[offset + i]));
             }
             case BF16 -> {
-                for (int i = 0; i < n; i++) out[i] = roundToBf16(x[offset + i]);
+                for (int i = from; i < to; i++) out[i] = roundToBf16(x[offset + i]);
             }
             case Q8_0, Q4_0 -> {
                 byte[] q = new byte[cols];
                 float[] d = new float[cols / 32];
-                for (int r = 0; r < rows; r++) {
+                for (int r = fromRow; r < toRow; r++) {
                     GgmlMath.quantizeQ8_0(x, offset + r * cols, cols, q, 0, d, 0);
                     for (int i = 0; i < cols; i++) out[r * cols + i] = q[i] * d[i >> 5];
                 }
             }
-            default -> System.arraycopy(x, offset, out, 0, n);
+            default -> System.arraycopy(x, offset + from, out, from, to - from);
         }
-        return out;
     }
 
     /**
