@@ -92,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    record Rate(int tokens, double tokensPerSecond, double stddev) {}
+    record Rate(int tokens, double tokensPerSecond, double stddev, double warmupMillis) {}
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
@@ -253,7 +253,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Rate measure(int tokens, Runnable run) {
-        run.run(); // warm-up: JIT and first-touch of the mapped weights
+        long warmStart = System.nanoTime();
+        run.run(); // warm-up: JIT (and a device backend's kernel compilation), first touch of the mapped weights
+        double warmupMillis = (System.nanoTime() - warmStart) / 1e6;
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();
@@ -262,7 +264,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        return new Rate(tokens, mean, Math.sqrt(var));
+        return new Rate(tokens, mean, Math.sqrt(var), warmupMillis);
     }
 
     private void print(Report r) throws Exception {
@@ -274,7 +276,8 @@ final class BenchCommand implements Callable<Integer> {
                     r.parameters() / 1e6, r.backend());
             out.printf("%-8s %12s%n", "test", "t/s");
             if (r.prefill() != null) {
-                out.printf("pp%-6d %8.1f ± %.1f%n", r.prefill().tokens(), r.prefill().tokensPerSecond(), r.prefill().stddev());
+                out.printf("pp%-6d %8.1f ± %.1f   (warm-up run, not counted: %.0f ms)%n", r.prefill().tokens(),
+                        r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().warmupMillis());
             }
             if (r.decode() != null) {
                 out.printf("tg%-6d %8.1f ± %.1f   (%.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
@@ -284,7 +287,7 @@ final class BenchCommand implements Callable<Integer> {
                     out.printf(" = %.0f%% of measured read bandwidth %.1f GB/s", 100 * r.decodeFractionOfBandwidth(),
                             r.memoryReadGigabytesPerSecond());
                 }
-                out.println(")");
+                out.printf("; warm-up run, not counted: %.0f ms)%n", r.decode().warmupMillis());
             }
             printProfile(out, r.profileMillis());
         }
