@@ -16,6 +16,13 @@ public final class KernelChecks {
         }
     }
 
+    /** Rows {@code from .. from+count-1} must exist in a matrix of {@code rows} rows (for {@link Matrix#rows(int, int)} views). */
+    public static void rowRange(int rows, int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows) {
+            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
+        }
+    }
+
     /** {@code x} is {@code [n][w.columns]} and {@code out} {@code [n][outDim]}. */
     public static void matmul(Weight w, int outDim, Matrix x, Matrix out) {
         int inDim = w.tensor().columns();

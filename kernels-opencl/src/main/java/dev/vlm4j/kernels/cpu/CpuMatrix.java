@@ -1,5 +1,6 @@
 package dev.vlm4j.kernels.cpu;
 
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Matrix;
 
 /** A CPU matrix: a window of rows in a heap float array (views share the array). */
@@ -28,9 +29,7 @@ final class CpuMatrix implements Matrix {
 
     @Override
     public Matrix rows(int from, int count) {
-        if (from < 0 || count < 0 || from + count > rows) {
-            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
-        }
+        KernelChecks.rowRange(rows, from, count);
         return new CpuMatrix(data, offset + from * cols, count, cols);
     }
 

@@ -1,5 +1,6 @@
 package dev.vlm4j.kernels.opencl;
 
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Matrix;
 
 /** An OpenCL matrix: a window of rows in a device buffer; views share the buffer and differ in their float offset. */
@@ -30,9 +31,7 @@ final class OpenClMatrix implements Matrix {
 
     @Override
     public Matrix rows(int from, int count) {
-        if (from < 0 || count < 0 || from + count > rows) {
-            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
-        }
+        KernelChecks.rowRange(rows, from, count);
         return new OpenClMatrix(owner, buffer, offset + from * cols, count, cols);
     }
 

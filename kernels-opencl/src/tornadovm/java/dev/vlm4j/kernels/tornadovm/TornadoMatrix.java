@@ -1,5 +1,6 @@
 package dev.vlm4j.kernels.tornadovm;
 
+import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Matrix;
 
 /**
@@ -44,9 +45,7 @@ final class TornadoMatrix implements Matrix {
 
     @Override
     public Matrix rows(int from, int count) {
-        if (from < 0 || count < 0 || from + count > rows) {
-            throw new IndexOutOfBoundsException("rows " + from + ".." + (from + count - 1) + " of a " + rows + "-row matrix");
-        }
+        KernelChecks.rowRange(rows, from, count);
         return new TornadoMatrix(block, offset + from * cols, count, cols);
     }
 
