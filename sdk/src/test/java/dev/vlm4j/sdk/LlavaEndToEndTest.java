@@ -155,6 +155,18 @@ class LlavaEndToEndTest {
         }
     }
 
+    @Test
+    void severalImagesInOnePrompt() {
+        try (VisionLanguageModel model = TinyLlava.pair("f32", "f32").load()) {
+            GenerationResult r = model.prompt().text("Compare").image(TinyLlava.image("coffee-rgba.png"))
+                    .text("with").image(TinyLlava.image("hubble.bmp")).text("briefly.").maxTokens(4).generate();
+            assertEquals(2, model.imagesEncoded(), "each distinct image encoded once");
+            assertEquals(2, r.timings().imagesEncoded());
+            assertTrue(r.timings().promptTokens() > 34 + 2 * 64, "both images' 64 rows are in the prompt: " + r.timings().promptTokens());
+            assertEquals(4, r.tokens().size());
+        }
+    }
+
     record Caption(String caption) {
     }
 
