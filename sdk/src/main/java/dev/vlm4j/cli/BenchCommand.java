@@ -92,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    record Rate(int tokens, double tokensPerSecond, double stddev, double warmupMillis) {}
+    record Rate(int tokens, double tokensPerSecond, double stddev, double warmupMillis, double[] runs) {}
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
@@ -264,7 +264,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        return new Rate(tokens, mean, Math.sqrt(var), warmupMillis);
+        return new Rate(tokens, mean, Math.sqrt(var), warmupMillis, rates);
     }
 
     private void print(Report r) throws Exception {

@@ -29,7 +29,8 @@ import java.nio.ByteOrder;
  * rows (decode) Q8_0/Q4_0 blocks are widened and multiplied in registers straight from the mapped file instead.
  */
 final class VectorMatmul {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8
+    /** 8 or 16 lanes: the tiles and {@link #hsum} are written for those (SVE's wider vectors get 8). */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() == 16
             ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape());
@@ -98,10 +99,11 @@ final class VectorMatmul {
                            int from, int to) {
         int n = w.columns();
         boolean quantized = w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0;
+        float[] lanes = new float[SUMS + 16]; // the tiles' accumulators on their way to lane sums
         if (quantized && rows <= 2) {
             for (int r = 0; r < rows; r++) {
                 for (int j = from; j < to; j++) {
-                    float v = dotQuantizedRow(w, j, x, r * n, n);
+                    float v = dotQuantizedRow(w, j, x, r * n, n, lanes);
                     out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
                 }
             }
@@ -112,7 +114,7 @@ final class VectorMatmul {
             for (int r = 0; r < rows; r++) {
                 pairPermute(x, r * n, xp, n);
                 for (int j = from; j < to; j++) {
-                    float v = dotF16Row(w, j, xp, n);
+                    float v = dotF16Row(w, j, xp, n, lanes);
                     out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
                 }
             }
@@ -126,24 +128,24 @@ final class VectorMatmul {
             if (WIDE_TILE) {
                 for (; r + 3 < rows; r += 4) {
                     int i = 0;
-                    for (; i + 3 < count; i += 4) tile4x4(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride);
+                    for (; i + 3 < count; i += 4) tile4x4(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride, lanes);
                     for (; i < count; i++) {
-                        for (int rr = r; rr < r + 4; rr++) out[outOffset + rr * outStride + g + i] = dot(buf, i * n, x, rr * n, n);
+                        for (int rr = r; rr < r + 4; rr++) out[outOffset + rr * outStride + g + i] = dot(buf, i * n, x, rr * n, n, lanes);
                     }
                 }
             }
             for (; r + 1 < rows; r += 2) {
                 int i = 0;
-                for (; i + 3 < count; i += 4) tile4x2(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride);
+                for (; i + 3 < count; i += 4) tile4x2(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride, lanes);
                 for (; i < count; i++) {
-                    out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n);
-                    out[outOffset + (r + 1) * outStride + g + i] = dot(buf, i * n, x, (r + 1) * n, n);
+                    out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n, lanes);
+                    out[outOffset + (r + 1) * outStride + g + i] = dot(buf, i * n, x, (r + 1) * n, n, lanes);
                 }
             }
             for (; r < rows; r++) {
                 int i = 0;
-                for (; i + 3 < count; i += 4) tile4x1(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i);
-                for (; i < count; i++) out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n);
+                for (; i + 3 < count; i += 4) tile4x1(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, lanes);
+                for (; i < count; i++) out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n, lanes);
             }
             if (bias != null) {
                 for (int rr = 0; rr < rows; rr++) {
@@ -218,7 +220,7 @@ final class VectorMatmul {
      * Row {@code j} of an F16 weight dotted with pair-permuted activations, straight from the mapped file: each int
      * lane carries two fp16 values, split with a mask and a shift and widened with {@link #halfToFloat} in registers.
      */
-    static float dotF16Row(Tensor w, int j, float[] xp, int n) {
+    static float dotF16Row(Tensor w, int j, float[] xp, int n, float[] lanes) {
         MemorySegment seg = w.data();
         long at = j * w.rowBytes();
         FloatVector acc0 = FloatVector.zero(F);
@@ -230,7 +232,7 @@ final class VectorMatmul {
             acc0 = halfToFloat(pair.and(0xffff)).fma(FloatVector.fromArray(F, xp, k), acc0);
             acc1 = halfToFloat(pair.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, xp, k + L), acc1);
         }
-        float sum = hsum(acc0.add(acc1));
+        float sum = hsum(acc0.add(acc1), lanes);
         for (; k < n; k++) sum += Float.float16ToFloat(seg.get(SHORT, at + 2L * k)) * xp[k];
         return sum;
     }
@@ -265,7 +267,7 @@ final class VectorMatmul {
      * block's weights are widened and multiplied in registers (no trip through a buffer), for the one- or
      * two-row case (decode) where nothing amortises a dequantised copy.
      */
-    static float dotQuantizedRow(Tensor w, int j, float[] x, int xo, int n) {
+    static float dotQuantizedRow(Tensor w, int j, float[] x, int xo, int n, float[] lanes) {
         MemorySegment seg = w.data();
         long at = j * w.rowBytes();
         FloatVector acc = FloatVector.zero(F);
@@ -291,18 +293,26 @@ final class VectorMatmul {
                 acc = blockSum.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block))), acc);
             }
         }
-        return hsum(acc);
+        return hsum(acc, lanes);
     }
 
     /**
-     * Sum of the lanes in a fixed order. {@code reduceLanes} may add in a different order when compiled than when
-     * interpreted, and a result must not depend on how warm the JIT is (same input, same output, batch or not).
+     * Sum of the lanes in lane order, the order the earlier, parity-tested releases used (a tree order moved the
+     * tiny Q8_0 LLaVA fixture's greedy tokens off llama.cpp's at a small-margin step). {@code reduceLanes} may add in
+     * a different order when compiled than when interpreted; a result must not depend on how warm the JIT is.
+     *
+     * <p>The vector goes through a caller-owned scratch array: a vector passed to a method that C2 does not inline
+     * is boxed on the heap, and the tiles are too big for C2 to reliably inline a reduction into (it stops at its
+     * node-count cutoff) — that was gigabytes per second of garbage in prefill.
      */
-    private static float hsum(FloatVector v) {
-        float[] lanes = new float[L]; // scalar-replaced by C2
-        v.intoArray(lanes, 0);
+    static float hsum(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
+        return sumLanes(scratch, 0);
+    }
+
+    private static float sumLanes(float[] lanes, int from) {
         float sum = 0;
-        for (int i = 0; i < L; i++) sum += lanes[i];
+        for (int i = 0; i < L; i++) sum += lanes[from + i];
         return sum;
     }
 
@@ -445,19 +455,19 @@ final class VectorMatmul {
         for (; k < n; k++) y[yo + k] += a * x[xo + k];
     }
 
-    static float dot(float[] w, int wo, float[] x, int xo, int n) {
+    static float dot(float[] w, int wo, float[] x, int xo, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (int bound = F.loopBound(n); k < bound; k += L) {
             acc = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), acc);
         }
-        float sum = hsum(acc);
+        float sum = hsum(acc, lanes);
         for (; k < n; k++) sum += w[wo + k] * x[xo + k];
         return sum;
     }
 
     /** Four weight rows (consecutive in {@code w}) against one activation row. */
-    private static void tile4x1(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo) {
+    private static void tile4x1(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int k = 0;
         for (int bound = F.loopBound(n); k < bound; k += L) {
@@ -467,8 +477,12 @@ final class VectorMatmul {
             a2 = FloatVector.fromArray(F, w, wo + 2 * n + k).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, wo + 3 * n + k).fma(xv, a3);
         }
-        float s0 = hsum(a0), s1 = hsum(a1);
-        float s2 = hsum(a2), s3 = hsum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        laneSums(lanes, 4);
+        float s0 = lanes[SUMS], s1 = lanes[SUMS + 1], s2 = lanes[SUMS + 2], s3 = lanes[SUMS + 3];
         for (; k < n; k++) {
             float xv = x[xo + k];
             s0 += w[wo + k] * xv;
@@ -486,7 +500,8 @@ final class VectorMatmul {
      * Four weight rows against four activation rows (rows {@code xo + m*n}). Vector widths whose row length is not a
      * multiple of L finish the tail in scalar code.
      */
-    private static void tile4x4(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride) {
+    private static void tile4x4(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride,
+                                float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
@@ -518,33 +533,52 @@ final class VectorMatmul {
             c3 = w3.fma(x2, c3);
             d3 = w3.fma(x3, d3);
         }
-        finish(a0, w, wo, x, xo, k, n, out, oo);
-        finish(a1, w, wo + n, x, xo, k, n, out, oo + 1);
-        finish(a2, w, wo + 2 * n, x, xo, k, n, out, oo + 2);
-        finish(a3, w, wo + 3 * n, x, xo, k, n, out, oo + 3);
-        finish(b0, w, wo, x, xo + n, k, n, out, oo + outStride);
-        finish(b1, w, wo + n, x, xo + n, k, n, out, oo + outStride + 1);
-        finish(b2, w, wo + 2 * n, x, xo + n, k, n, out, oo + outStride + 2);
-        finish(b3, w, wo + 3 * n, x, xo + n, k, n, out, oo + outStride + 3);
-        finish(c0, w, wo, x, xo + 2 * n, k, n, out, oo + 2 * outStride);
-        finish(c1, w, wo + n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 1);
-        finish(c2, w, wo + 2 * n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 2);
-        finish(c3, w, wo + 3 * n, x, xo + 2 * n, k, n, out, oo + 2 * outStride + 3);
-        finish(d0, w, wo, x, xo + 3 * n, k, n, out, oo + 3 * outStride);
-        finish(d1, w, wo + n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 1);
-        finish(d2, w, wo + 2 * n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 2);
-        finish(d3, w, wo + 3 * n, x, xo + 3 * n, k, n, out, oo + 3 * outStride + 3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        b0.intoArray(lanes, 4 * L);
+        b1.intoArray(lanes, 5 * L);
+        b2.intoArray(lanes, 6 * L);
+        b3.intoArray(lanes, 7 * L);
+        c0.intoArray(lanes, 8 * L);
+        c1.intoArray(lanes, 9 * L);
+        c2.intoArray(lanes, 10 * L);
+        c3.intoArray(lanes, 11 * L);
+        d0.intoArray(lanes, 12 * L);
+        d1.intoArray(lanes, 13 * L);
+        d2.intoArray(lanes, 14 * L);
+        d3.intoArray(lanes, 15 * L);
+        laneSums(lanes, 16);
+        for (int m = 0; m < 4; m++) {
+            for (int i = 0; i < 4; i++) {
+                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
+            }
+        }
     }
 
-    /** Lane sum of {@code acc} plus the scalar tail {@code [k, n)} of one dot product, stored at {@code out[o]}. */
-    private static void finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int k, int n, float[] out, int o) {
-        float s = hsum(acc);
-        for (; k < n; k++) s += w[wo + k] * x[xo + k];
-        out[o] = s;
+    /**
+     * The tiles' accumulators, reduced: the tiles store them into {@code lanes} and this sums each group of L lanes
+     * in lane order (as {@link #hsum}). A tile method is too big for C2 to reliably inline {@code hsum} into (it gives up at its
+     * node-count cutoff), and a vector passed to a method that is not inlined is boxed on the heap: gigabytes per
+     * second of garbage in prefill. Vectors never cross a call from here.
+     */
+    private static void laneSums(float[] lanes, int count) {
+        for (int i = 0; i < count; i++) lanes[SUMS + i] = sumLanes(lanes, i * L);
+    }
+
+    /** Where {@link #laneSums} puts the sums in a tile's scratch, after room for 16 accumulators. */
+    static final int SUMS = 16 * L;
+
+    /** {@code sum} plus the scalar tail {@code [k, n)} of one dot product (vector arguments are kept out of it). */
+    private static float tail(float sum, float[] w, int wo, float[] x, int xo, int k, int n) {
+        for (; k < n; k++) sum += w[wo + k] * x[xo + k];
+        return sum;
     }
 
     /** Four weight rows against two activation rows ({@code x} rows {@code xo} and {@code xo + n}). */
-    private static void tile4x2(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride) {
+    private static void tile4x2(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride,
+                                float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
         int k = 0;
@@ -564,18 +598,19 @@ final class VectorMatmul {
             a3 = w3.fma(x0, a3);
             b3 = w3.fma(x1, b3);
         }
-        float[] s = {hsum(a0), hsum(a1), hsum(a2), hsum(a3), hsum(b0), hsum(b1), hsum(b2), hsum(b3)};
-        for (; k < n; k++) {
-            float x0 = x[xo + k];
-            float x1 = x[xo + n + k];
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        b0.intoArray(lanes, 4 * L);
+        b1.intoArray(lanes, 5 * L);
+        b2.intoArray(lanes, 6 * L);
+        b3.intoArray(lanes, 7 * L);
+        laneSums(lanes, 8);
+        for (int m = 0; m < 2; m++) {
             for (int i = 0; i < 4; i++) {
-                s[i] += w[wo + i * n + k] * x0;
-                s[4 + i] += w[wo + i * n + k] * x1;
+                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
             }
-        }
-        for (int i = 0; i < 4; i++) {
-            out[oo + i] = s[i];
-            out[oo + outStride + i] = s[4 + i];
         }
     }
 }
