@@ -207,6 +207,26 @@ public final class CpuBackend implements Backend {
         require(km.cols == shape.kvWidth() && vm.cols == shape.kvWidth(), "attention: k/v width");
         require(kvLength <= km.rows && kvLength <= vm.rows, "attention: kvLength " + kvLength + " exceeds the cache");
         int group = shape.heads() / shape.kvHeads();
+        if (qm.rows <= 2) {
+            // Decode: each score is a dot product with a row of K, read where it is. Transposing the whole cache
+            // (below) pays off only when many queries share it; per decode step it would copy the cache again.
+            team.parallelFor(qm.rows * shape.heads(), (from, to) -> {
+                float[] scores = new float[kvLength];
+                float[] lanes = new float[VectorMatmul.SUMS + 16];
+                for (int task = from; task < to; task++) {
+                    int i = task / shape.heads();
+                    int h = task % shape.heads();
+                    int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
+                    int qb = qm.offset + i * qm.cols + h * hd;
+                    int kb = km.offset + (h / group) * hd;
+                    for (int j = 0; j < visible; j++) {
+                        scores[j] = VectorMatmul.dot(km.data, kb + j * km.cols, qm.data, qb, hd, lanes) * shape.scale();
+                    }
+                    softmaxWeightedSum(scores, visible, vm, (h / group) * hd, om, i, h, hd);
+                }
+            });
+            return;
+        }
         // K transposed per KV head ([kvh][d][j]) so a query's scores against all keys are plain vector FMAs over j,
         // with no horizontal sums: fast for short head dimensions and the same result however the work is split.
         float[] kt = new float[shape.kvHeads() * hd * kvLength];
@@ -228,16 +248,22 @@ public final class CpuBackend implements Backend {
                 int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
                 int qb = qm.offset + i * qm.cols + h * hd;
                 VectorMatmul.scores(qm.data, qb, kt, kvh * hd * kvLength, kvLength, hd, visible, shape.scale(), scores);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) max = Math.max(max, scores[j]);
-                VectorMatmul.expShifted(scores, visible, max);
-                double sum = 0;
-                for (int j = 0; j < visible; j++) sum += scores[j];
-                float inv = (float) (1.0 / sum);
-                int ob = om.offset + i * om.cols + h * hd;
-                VectorMatmul.weightedSum(scores, inv, visible, vm.data, vm.offset + kvh * hd, vm.cols, om.data, ob, hd);
+                softmaxWeightedSum(scores, visible, vm, kvh * hd, om, i, h, hd);
             }
         });
+    }
+
+    /** Softmax over {@code scores[0, visible)}, then out row {@code i}, head {@code h} = those weights times V. */
+    private static void softmaxWeightedSum(float[] scores, int visible, CpuMatrix vm, int vColumn, CpuMatrix om,
+                                           int i, int h, int hd) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < visible; j++) max = Math.max(max, scores[j]);
+        VectorMatmul.expShifted(scores, visible, max);
+        double sum = 0;
+        for (int j = 0; j < visible; j++) sum += scores[j];
+        float inv = (float) (1.0 / sum);
+        int ob = om.offset + i * om.cols + h * hd;
+        VectorMatmul.weightedSum(scores, inv, visible, vm.data, vm.offset + vColumn, vm.cols, om.data, ob, hd);
     }
 
     @Override
