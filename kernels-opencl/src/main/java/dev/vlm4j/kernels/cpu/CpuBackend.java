@@ -109,8 +109,13 @@ public final class CpuBackend implements Backend {
         CpuMatrix o = cpu(out);
         sameShape(in, o, "rmsNorm");
         float[] w = weight.tensor().toFloats();
+        // Rows are independent: split between threads, each row computed as it would be alone.
+        team.parallelFor(in.rows, 8, (from, to) -> rmsNormRows(in, w, eps, o, from, to));
+    }
+
+    private static void rmsNormRows(CpuMatrix in, float[] w, float eps, CpuMatrix o, int from, int to) {
         int n = in.cols;
-        for (int r = 0; r < in.rows; r++) {
+        for (int r = from; r < to; r++) {
             int ib = in.offset + r * n;
             int ob = o.offset + r * n;
             double sum = 0;
@@ -133,8 +138,12 @@ public final class CpuBackend implements Backend {
         sameShape(in, o, "layerNorm");
         float[] w = weight == null ? null : weight.tensor().toFloats();
         float[] b = bias == null ? null : bias.tensor().toFloats();
+        team.parallelFor(in.rows, 8, (from, to) -> layerNormRows(in, w, b, eps, o, from, to));
+    }
+
+    private static void layerNormRows(CpuMatrix in, float[] w, float[] b, float eps, CpuMatrix o, int from, int to) {
         int n = in.cols;
-        for (int r = 0; r < in.rows; r++) {
+        for (int r = from; r < to; r++) {
             int ib = in.offset + r * n;
             int ob = o.offset + r * n;
             double sum = 0;
@@ -272,15 +281,17 @@ public final class CpuBackend implements Backend {
         CpuMatrix o = cpu(out);
         sameShape(in, o, "activation");
         int n = (int) in.elements();
-        for (int i = 0; i < n; i++) {
-            float v = in.data[in.offset + i];
-            o.data[o.offset + i] = switch (f) {
-                case SILU -> GgmlMath.silu(v);
-                case GELU -> GgmlMath.gelu(v);
-                case GELU_ERF -> GgmlMath.geluErf(v);
-                case GELU_QUICK -> GgmlMath.geluQuick(v);
-            };
-        }
+        team.parallelFor(n, 4096, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = in.data[in.offset + i];
+                o.data[o.offset + i] = switch (f) {
+                    case SILU -> GgmlMath.silu(v);
+                    case GELU -> GgmlMath.gelu(v);
+                    case GELU_ERF -> GgmlMath.geluErf(v);
+                    case GELU_QUICK -> GgmlMath.geluQuick(v);
+                };
+            }
+        });
     }
 
     @Override
