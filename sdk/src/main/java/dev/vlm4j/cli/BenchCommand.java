@@ -68,8 +68,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--gen-tokens"}, defaultValue = "64", description = "Decode steps (default ${DEFAULT-VALUE}; 0 skips)")
     int genTokens;
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default ${DEFAULT-VALUE})")
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after the warm-up (default ${DEFAULT-VALUE})")
     int repetitions;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs before the timed ones: JIT, "
+            + "device kernel compilation, first touch of the weights (default ${DEFAULT-VALUE}; their time is reported)")
+    int warmup;
 
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads (default: all cores)")
     int threads;
@@ -92,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    record Rate(int tokens, double tokensPerSecond, double stddev, double warmupMillis, double[] runs) {}
+    record Rate(int tokens, double tokensPerSecond, double stddev, double medianTokensPerSecond, double warmupMillis, double[] runs) {}
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
@@ -103,8 +107,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (promptTokens < 0 || genTokens < 0 || repetitions < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p and -n must be >= 0 and -r >= 1");
+        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || warmup < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p, -n and --warmup must be >= 0 and -r >= 1");
         }
         BackendOptions options = new BackendOptions(backend, threads, device);
         if (choice.mmproj != null || SPEED_CLIP.equals(choice.synthetic)) {
@@ -179,7 +183,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private int benchVision(Path mmproj, BackendOptions options) throws Exception {
         try (Backend b = Backends.create(options)) {
-            VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, 1, repetitions);
+            VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, warmup, repetitions);
             Map<String, Double> kernels = null;
             if (profile) {
                 ProfilingBackend profiled = new ProfilingBackend(b);
@@ -254,7 +258,9 @@ final class BenchCommand implements Callable<Integer> {
 
     private Rate measure(int tokens, Runnable run) {
         long warmStart = System.nanoTime();
-        run.run(); // warm-up: JIT (and a device backend's kernel compilation), first touch of the mapped weights
+        for (int i = 0; i < warmup; i++) {
+            run.run(); // warm-up: JIT (and a device backend's kernel compilation), first touch of the mapped weights
+        }
         double warmupMillis = (System.nanoTime() - warmStart) / 1e6;
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
@@ -264,7 +270,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        return new Rate(tokens, mean, Math.sqrt(var), warmupMillis, rates);
+        double[] sorted = rates.clone();
+        java.util.Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        return new Rate(tokens, mean, Math.sqrt(var), median, warmupMillis, rates);
     }
 
     private void print(Report r) throws Exception {
@@ -276,18 +286,20 @@ final class BenchCommand implements Callable<Integer> {
                     r.parameters() / 1e6, r.backend());
             out.printf("%-8s %12s%n", "test", "t/s");
             if (r.prefill() != null) {
-                out.printf("pp%-6d %8.1f ± %.1f   (warm-up run, not counted: %.0f ms)%n", r.prefill().tokens(),
-                        r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().warmupMillis());
+                out.printf("pp%-6d %8.1f ± %.1f   (median %.1f; warm-up, not counted: %.0f ms)%n", r.prefill().tokens(),
+                        r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().medianTokensPerSecond(),
+                        r.prefill().warmupMillis());
             }
             if (r.decode() != null) {
-                out.printf("tg%-6d %8.1f ± %.1f   (%.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
-                        r.decode().tokensPerSecond(), r.decode().stddev(), r.decodeWeightBytesPerToken() / 1048576.0,
+                out.printf("tg%-6d %8.1f ± %.1f   (median %.1f; %.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
+                        r.decode().tokensPerSecond(), r.decode().stddev(), r.decode().medianTokensPerSecond(),
+                        r.decodeWeightBytesPerToken() / 1048576.0,
                         r.decodeGigabytesPerSecond());
                 if (r.memoryReadGigabytesPerSecond() != null) {
                     out.printf(" = %.0f%% of measured read bandwidth %.1f GB/s", 100 * r.decodeFractionOfBandwidth(),
                             r.memoryReadGigabytesPerSecond());
                 }
-                out.printf("; warm-up run, not counted: %.0f ms)%n", r.decode().warmupMillis());
+                out.printf("; warm-up, not counted: %.0f ms)%n", r.decode().warmupMillis());
             }
             printProfile(out, r.profileMillis());
         }

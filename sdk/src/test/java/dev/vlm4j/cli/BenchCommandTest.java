@@ -21,6 +21,21 @@ class BenchCommandTest {
         assertTrue(j.at("/decode/tokensPerSecond").asDouble() > 0, r.out());
         assertTrue(j.at("/decode/warmupMillis").asDouble() > 0, "warm-up time is reported apart: " + r.out());
         assertTrue(j.get("decodeGigabytesPerSecond").asDouble() > 0, r.out());
+        assertEquals(2, j.at("/prefill/runs").size(), "every timed run is listed: " + r.out());
+        double lo = Math.min(j.at("/prefill/runs/0").asDouble(), j.at("/prefill/runs/1").asDouble());
+        double hi = Math.max(j.at("/prefill/runs/0").asDouble(), j.at("/prefill/runs/1").asDouble());
+        assertEquals((lo + hi) / 2, j.at("/prefill/medianTokensPerSecond").asDouble(), 1e-9 * hi, "median of two runs");
+    }
+
+    @Test
+    void noWarmupRunWhenAskedForNone() throws Exception {
+        var r = VlmCommandsTest.cli("bench", "-m", Fixtures.require("models/tiny-llava/tiny-llava-text-q8_0.gguf").toString(),
+                "-p", "0", "-n", "2", "-r", "1", "--warmup", "0", "-t", "1", "--no-bandwidth", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(0.0, j.at("/decode/warmupMillis").asDouble(), 1.0, "no warm-up run: " + r.out());
+        assertEquals(1, j.at("/decode/runs").size());
+        assertEquals(2, VlmCommandsTest.cli("bench", "-m", "x.gguf", "--warmup", "-1").exit(), "negative warm-up is a usage error");
     }
 
     @Test
