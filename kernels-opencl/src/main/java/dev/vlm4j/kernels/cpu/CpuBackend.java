@@ -246,31 +246,50 @@ public final class CpuBackend implements Backend {
                 for (int j = 0; j < kvLength; j++) kt[dst + j] = km.data[src + j * km.cols];
             }
         });
-        team.parallelFor(qm.rows * shape.heads(), (from, to) -> {
-            float[] scores = new float[kvLength];
+        // Tasks are (head, block of queries), head-major: a block's queries share every K and V load, and a
+        // thread's consecutive tasks stay on one head's K and V. Each head has every block, so contiguous chunks
+        // of tasks carry equal work under the causal mask.
+        int qb = VectorMatmul.QUERY_BLOCK;
+        int blocks = (qm.rows + qb - 1) / qb;
+        team.parallelFor(shape.heads() * blocks, (from, to) -> {
+            float[] scores = new float[qb * kvLength];
+            float[] inv = new float[qb];
             for (int task = from; task < to; task++) {
-                // Queries zig-zag (0, n-1, 1, n-2, ...) so contiguous chunks get equal work under the causal mask.
-                int zig = task / shape.heads();
-                int i = (zig & 1) == 0 ? zig >> 1 : qm.rows - 1 - (zig >> 1);
-                int h = task % shape.heads();
+                int h = task / blocks;
+                int first = (task % blocks) * qb;
+                int count = Math.min(qb, qm.rows - first);
                 int kvh = h / group;
-                int visible = causal ? Math.min(kvLength, firstQueryPosition + i + 1) : kvLength;
-                int qb = qm.offset + i * qm.cols + h * hd;
-                VectorMatmul.scores(qm.data, qb, kt, kvh * hd * kvLength, kvLength, hd, visible, shape.scale(), scores);
-                softmaxWeightedSum(scores, visible, vm, kvh * hd, om, i, h, hd);
+                int keys = causal ? Math.min(kvLength, firstQueryPosition + first + count) : kvLength;
+                VectorMatmul.scoresBlock(qm.data, qm.offset + first * qm.cols + h * hd, qm.cols, count, kt,
+                        kvh * hd * kvLength, kvLength, hd, keys, shape.scale(), scores, kvLength);
+                for (int m = 0; m < count; m++) {
+                    int visible = causal ? Math.min(kvLength, firstQueryPosition + first + m + 1) : kvLength;
+                    inv[m] = softmax(scores, m * kvLength, visible);
+                    java.util.Arrays.fill(scores, m * kvLength + visible, m * kvLength + keys, 0f);
+                }
+                VectorMatmul.weightedSumBlock(scores, kvLength, inv, count, keys, vm.data, vm.offset + kvh * hd, vm.cols,
+                        om.data, om.offset + first * om.cols + h * hd, om.cols, hd);
             }
         });
+    }
+
+    /**
+     * {@code scores[at + j] = exp(scores[at + j] - max)} for {@code j < visible}; returns 1 / their sum (the
+     * softmax's normaliser, applied by the weighted sum).
+     */
+    private static float softmax(float[] scores, int at, int visible) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < visible; j++) max = Math.max(max, scores[at + j]);
+        VectorMatmul.expShifted(scores, at, visible, max);
+        double sum = 0;
+        for (int j = 0; j < visible; j++) sum += scores[at + j];
+        return (float) (1.0 / sum);
     }
 
     /** Softmax over {@code scores[0, visible)}, then out row {@code i}, head {@code h} = those weights times V. */
     private static void softmaxWeightedSum(float[] scores, int visible, CpuMatrix vm, int vColumn, CpuMatrix om,
                                            int i, int h, int hd) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) max = Math.max(max, scores[j]);
-        VectorMatmul.expShifted(scores, visible, max);
-        double sum = 0;
-        for (int j = 0; j < visible; j++) sum += scores[j];
-        float inv = (float) (1.0 / sum);
+        float inv = softmax(scores, 0, visible);
         int ob = om.offset + i * om.cols + h * hd;
         VectorMatmul.weightedSum(scores, inv, visible, vm.data, vm.offset + vColumn, vm.cols, om.data, ob, hd);
     }

@@ -336,6 +336,111 @@ final class VectorMatmul {
         }
     }
 
+    /** Queries that {@link #scoresBlock} and {@link #weightedSumBlock} take at once. */
+    static final int QUERY_BLOCK = 4;
+
+    /**
+     * {@link #scores} for {@code count <= 4} queries at once (query m at {@code qo + m*qStride}, its scores at
+     * {@code scores[m*sStride + j]}), for keys {@code j < visible}: each K vector is loaded once for all of them.
+     * Per query the operations are those of {@link #scores}, in the same order.
+     */
+    static void scoresBlock(float[] q, int qo, int qStride, int count, float[] kt, int ko, int stride, int hd,
+                            int visible, float scale, float[] scores, int sStride) {
+        // Missing queries repeat the last one (computed, never stored), so the loop has no branches.
+        int q0 = qo, q1 = qo + Math.min(1, count - 1) * qStride;
+        int q2 = qo + Math.min(2, count - 1) * qStride, q3 = qo + Math.min(3, count - 1) * qStride;
+        int j = 0;
+        for (int bound = F.loopBound(visible); j < bound; j += L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) {
+                FloatVector k = FloatVector.fromArray(F, kt, ko + d * stride + j);
+                a0 = k.fma(FloatVector.broadcast(F, q[q0 + d]), a0);
+                a1 = k.fma(FloatVector.broadcast(F, q[q1 + d]), a1);
+                a2 = k.fma(FloatVector.broadcast(F, q[q2 + d]), a2);
+                a3 = k.fma(FloatVector.broadcast(F, q[q3 + d]), a3);
+            }
+            a0.mul(scale).intoArray(scores, j);
+            if (count > 1) a1.mul(scale).intoArray(scores, sStride + j);
+            if (count > 2) a2.mul(scale).intoArray(scores, 2 * sStride + j);
+            if (count > 3) a3.mul(scale).intoArray(scores, 3 * sStride + j);
+        }
+        for (; j < visible; j++) {
+            for (int m = 0; m < count; m++) {
+                float acc = 0;
+                for (int d = 0; d < hd; d++) acc = Math.fma(kt[ko + d * stride + j], q[qo + m * qStride + d], acc);
+                scores[m * sStride + j] = acc * scale;
+            }
+        }
+    }
+
+    /**
+     * {@link #weightedSum} for {@code count <= 4} queries at once: query m's weights are {@code p[m*pStride + j]}
+     * times {@code scale[m]}, its output goes to {@code out[oo + m*oStride ...]}. Each V vector is loaded once for
+     * all of them. Per query the operations are those of {@link #weightedSum}, in the same order; a query that sees
+     * fewer keys has zero weights past its last key, which leave its sums unchanged.
+     */
+    static void weightedSumBlock(float[] p, int pStride, float[] scale, int count, int keys, float[] v, int vo,
+                                 int stride, float[] out, int oo, int oStride, int hd) {
+        int m1 = Math.min(1, count - 1), m2 = Math.min(2, count - 1), m3 = Math.min(3, count - 1);
+        int c = 0;
+        for (; c + 2 * L <= hd; c += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            for (int j = 0; j < keys; j++) {
+                int at = vo + j * stride + c;
+                FloatVector v0 = FloatVector.fromArray(F, v, at);
+                FloatVector v1 = FloatVector.fromArray(F, v, at + L);
+                FloatVector w0 = FloatVector.broadcast(F, p[j] * scale[0]);
+                FloatVector w1 = FloatVector.broadcast(F, p[m1 * pStride + j] * scale[m1]);
+                FloatVector w2 = FloatVector.broadcast(F, p[m2 * pStride + j] * scale[m2]);
+                FloatVector w3 = FloatVector.broadcast(F, p[m3 * pStride + j] * scale[m3]);
+                a0 = v0.fma(w0, a0);
+                b0 = v1.fma(w0, b0);
+                a1 = v0.fma(w1, a1);
+                b1 = v1.fma(w1, b1);
+                a2 = v0.fma(w2, a2);
+                b2 = v1.fma(w2, b2);
+                a3 = v0.fma(w3, a3);
+                b3 = v1.fma(w3, b3);
+            }
+            a0.intoArray(out, oo + c);
+            b0.intoArray(out, oo + c + L);
+            if (count > 1) {
+                a1.intoArray(out, oo + oStride + c);
+                b1.intoArray(out, oo + oStride + c + L);
+            }
+            if (count > 2) {
+                a2.intoArray(out, oo + 2 * oStride + c);
+                b2.intoArray(out, oo + 2 * oStride + c + L);
+            }
+            if (count > 3) {
+                a3.intoArray(out, oo + 3 * oStride + c);
+                b3.intoArray(out, oo + 3 * oStride + c + L);
+            }
+        }
+        for (; c + L <= hd; c += L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int j = 0; j < keys; j++) {
+                FloatVector v0 = FloatVector.fromArray(F, v, vo + j * stride + c);
+                a0 = v0.fma(FloatVector.broadcast(F, p[j] * scale[0]), a0);
+                a1 = v0.fma(FloatVector.broadcast(F, p[m1 * pStride + j] * scale[m1]), a1);
+                a2 = v0.fma(FloatVector.broadcast(F, p[m2 * pStride + j] * scale[m2]), a2);
+                a3 = v0.fma(FloatVector.broadcast(F, p[m3 * pStride + j] * scale[m3]), a3);
+            }
+            a0.intoArray(out, oo + c);
+            if (count > 1) a1.intoArray(out, oo + oStride + c);
+            if (count > 2) a2.intoArray(out, oo + 2 * oStride + c);
+            if (count > 3) a3.intoArray(out, oo + 3 * oStride + c);
+        }
+        for (; c < hd; c++) {
+            for (int m = 0; m < count; m++) {
+                float a = 0;
+                for (int j = 0; j < keys; j++) a = Math.fma(v[vo + j * stride + c], p[m * pStride + j] * scale[m], a);
+                out[oo + m * oStride + c] = a;
+            }
+        }
+    }
+
     /**
      * {@code a[j] = exp(a[j] - max)} for {@code j < n}, with a polynomial exp built from basic IEEE operations only
      * (round to nearest by the 1.5·2^23 trick, Cody-Waite reduction, degree-6 Taylor, scale by 2^k through the
@@ -343,12 +448,17 @@ final class VectorMatmul {
      * interpreted, vector or scalar (unlike a library exp). Inputs below -87 give 0.
      */
     static void expShifted(float[] a, int n, float max) {
+        expShifted(a, 0, n, max);
+    }
+
+    /** {@link #expShifted(float[], int, float)} over {@code a[at, at+n)}. */
+    static void expShifted(float[] a, int at, int n, float max) {
         int j = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         for (int bound = F.loopBound(n); j < bound; j += L) {
-            exp(FloatVector.fromArray(F, a, j).sub(m)).intoArray(a, j);
+            exp(FloatVector.fromArray(F, a, at + j).sub(m)).intoArray(a, at + j);
         }
-        for (; j < n; j++) a[j] = expScalar(a[j] - max);
+        for (; j < n; j++) a[at + j] = expScalar(a[at + j] - max);
     }
 
     /** The vector form of {@link #expScalar}: the same operations lane by lane, so the same bits. */
