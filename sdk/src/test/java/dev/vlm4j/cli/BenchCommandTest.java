@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm4j.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,16 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     @Test
     void textModelReportsPrefillDecodeAndWarmup() throws Exception {
-        var r = VlmCommandsTest.cli("bench", "-m", Fixtures.require("models/tiny-llava/tiny-llava-text-q8_0.gguf").toString(),
-                "-p", "16", "-n", "4", "-r", "2", "-t", "2", "--backend", "cpu", "--no-bandwidth", "--json");
-        assertEquals(0, r.exit(), r.err());
-        JsonNode j = new ObjectMapper().readTree(r.out());
+        JsonNode j = benchTextModel("-p", "16", "-n", "4", "-r", "2", "-t", "2", "--backend", "cpu");
         assertEquals(16, j.at("/prefill/tokens").asInt());
-        assertTrue(j.at("/prefill/tokensPerSecond").asDouble() > 0, r.out());
-        assertTrue(j.at("/decode/tokensPerSecond").asDouble() > 0, r.out());
-        assertTrue(j.at("/decode/warmupMillis").asDouble() > 0, "warm-up time is reported apart: " + r.out());
-        assertTrue(j.get("decodeGigabytesPerSecond").asDouble() > 0, r.out());
-        assertEquals(2, j.at("/prefill/runs").size(), "every timed run is listed: " + r.out());
+        assertTrue(j.at("/prefill/tokensPerSecond").asDouble() > 0, j.toString());
+        assertTrue(j.at("/decode/tokensPerSecond").asDouble() > 0, j.toString());
+        assertTrue(j.at("/decode/warmupMillis").asDouble() > 0, "warm-up time is reported apart: " + j);
+        assertTrue(j.get("decodeGigabytesPerSecond").asDouble() > 0, j.toString());
+        assertEquals(2, j.at("/prefill/runs").size(), "every timed run is listed: " + j);
         double lo = Math.min(j.at("/prefill/runs/0").asDouble(), j.at("/prefill/runs/1").asDouble());
         double hi = Math.max(j.at("/prefill/runs/0").asDouble(), j.at("/prefill/runs/1").asDouble());
         assertEquals((lo + hi) / 2, j.at("/prefill/medianTokensPerSecond").asDouble(), 1e-9 * hi, "median of two runs");
@@ -29,13 +29,20 @@ class BenchCommandTest {
 
     @Test
     void noWarmupRunWhenAskedForNone() throws Exception {
-        var r = VlmCommandsTest.cli("bench", "-m", Fixtures.require("models/tiny-llava/tiny-llava-text-q8_0.gguf").toString(),
-                "-p", "0", "-n", "2", "-r", "1", "--warmup", "0", "-t", "1", "--no-bandwidth", "--json");
-        assertEquals(0, r.exit(), r.err());
-        JsonNode j = new ObjectMapper().readTree(r.out());
-        assertEquals(0.0, j.at("/decode/warmupMillis").asDouble(), 1.0, "no warm-up run: " + r.out());
+        JsonNode j = benchTextModel("-p", "0", "-n", "2", "-r", "1", "--warmup", "0", "-t", "1");
+        assertEquals(0.0, j.at("/decode/warmupMillis").asDouble(), 1.0, "no warm-up run: " + j);
         assertEquals(1, j.at("/decode/runs").size());
         assertEquals(2, VlmCommandsTest.cli("bench", "-m", "x.gguf", "--warmup", "-1").exit(), "negative warm-up is a usage error");
+    }
+
+    /** {@code bench --json} on the tiny Q8_0 text model with {@code args}, which must succeed. */
+    private static JsonNode benchTextModel(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bench", "-m",
+                Fixtures.require("models/tiny-llava/tiny-llava-text-q8_0.gguf").toString(), "--no-bandwidth", "--json"));
+        command.addAll(List.of(args));
+        var r = VlmCommandsTest.cli(command.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        return new ObjectMapper().readTree(r.out());
     }
 
     @Test

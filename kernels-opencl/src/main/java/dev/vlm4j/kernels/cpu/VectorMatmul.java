@@ -595,19 +595,7 @@ final class VectorMatmul {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        laneSums(lanes, 4);
-        float s0 = lanes[SUMS], s1 = lanes[SUMS + 1], s2 = lanes[SUMS + 2], s3 = lanes[SUMS + 3];
-        for (; k < n; k++) {
-            float xv = x[xo + k];
-            s0 += w[wo + k] * xv;
-            s1 += w[wo + n + k] * xv;
-            s2 += w[wo + 2 * n + k] * xv;
-            s3 += w[wo + 3 * n + k] * xv;
-        }
-        out[oo] = s0;
-        out[oo + 1] = s1;
-        out[oo + 2] = s2;
-        out[oo + 3] = s3;
+        finishTile(lanes, 1, w, wo, x, xo, k, n, out, oo, 0);
     }
 
     /**
@@ -663,12 +651,7 @@ final class VectorMatmul {
         d1.intoArray(lanes, 13 * L);
         d2.intoArray(lanes, 14 * L);
         d3.intoArray(lanes, 15 * L);
-        laneSums(lanes, 16);
-        for (int m = 0; m < 4; m++) {
-            for (int i = 0; i < 4; i++) {
-                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
-            }
-        }
+        finishTile(lanes, 4, w, wo, x, xo, k, n, out, oo, outStride);
     }
 
     /**
@@ -683,6 +666,20 @@ final class VectorMatmul {
 
     /** Where {@link #laneSums} puts the sums in a tile's scratch, after room for 16 accumulators. */
     static final int SUMS = 16 * L;
+
+    /**
+     * The end of a tile of four weight rows by {@code xRows} activation rows whose accumulators are in {@code lanes}
+     * (weight row i, activation row m at accumulator {@code 4m + i}): lane sums, the scalar tail {@code [k, n)}, stored.
+     */
+    private static void finishTile(float[] lanes, int xRows, float[] w, int wo, float[] x, int xo, int k, int n,
+                                   float[] out, int oo, int outStride) {
+        laneSums(lanes, 4 * xRows);
+        for (int m = 0; m < xRows; m++) {
+            for (int i = 0; i < 4; i++) {
+                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
+            }
+        }
+    }
 
     /** {@code sum} plus the scalar tail {@code [k, n)} of one dot product (vector arguments are kept out of it). */
     private static float tail(float sum, float[] w, int wo, float[] x, int xo, int k, int n) {
@@ -720,11 +717,6 @@ final class VectorMatmul {
         b1.intoArray(lanes, 5 * L);
         b2.intoArray(lanes, 6 * L);
         b3.intoArray(lanes, 7 * L);
-        laneSums(lanes, 8);
-        for (int m = 0; m < 2; m++) {
-            for (int i = 0; i < 4; i++) {
-                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
-            }
-        }
+        finishTile(lanes, 2, w, wo, x, xo, k, n, out, oo, outStride);
     }
 }
