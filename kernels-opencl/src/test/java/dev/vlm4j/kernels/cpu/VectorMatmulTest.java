@@ -137,6 +137,25 @@ class VectorMatmulTest {
     }
 
     @org.junit.jupiter.api.Test
+    void q8RoundingOfActivationsEqualsGgmlsScalarCodeExactly() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int cols = 32 * 40;
+        float[] x = gaussian(rnd, cols);
+        java.util.Arrays.fill(x, 64, 96, 0f); // an all-zero block: d = 0, q = 0
+        for (int i = 96; i < 128; i++) x[i] = (i - 112) * 0.5f; // ties after scaling
+        for (int i = 128; i < 160; i++) x[i] = (float) (rnd.nextDouble() * 1e-30); // tiny values, subnormal scales
+        x[200] = -1e30f; // a huge block maximum
+        float[] got = new float[cols];
+        VectorMatmul.roundQ8_0(x, 0, cols, got, 0);
+        byte[] q = new byte[cols];
+        float[] d = new float[cols / 32];
+        GgmlMath.quantizeQ8_0(x, 0, cols, q, 0, d, 0);
+        for (int i = 0; i < cols; i++) {
+            assertEquals(q[i] * d[i >> 5], got[i], 0f, "element " + i + ": q*d as ggml-cpu's scalar rounding gives it");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void expShiftedIsAccurateAndTheSameInVectorAndScalarCode() {
         SplittableRandom rnd = new SplittableRandom(3);
         int n = 1003;
