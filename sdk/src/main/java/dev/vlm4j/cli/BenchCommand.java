@@ -270,11 +270,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        double[] sorted = rates.clone();
-        java.util.Arrays.sort(sorted);
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        return new Rate(tokens, mean, Math.sqrt(var), median, warmupMillis, rates);
+        return new Rate(tokens, mean, Math.sqrt(var), VisionBenchmark.median(rates), warmupMillis, rates);
     }
 
     private void print(Report r) throws Exception {

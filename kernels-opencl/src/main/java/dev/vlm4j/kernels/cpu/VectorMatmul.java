@@ -336,33 +336,13 @@ final class VectorMatmul {
         return sum;
     }
 
-    /**
-     * {@code scores[j] = scale * sum_d q[qo+d] * kt[ko + d*stride + j]} for {@code j < visible}: a query against
-     * K transposed, vectorised over keys (each lane sums its own key in d order).
-     */
-    static void scores(float[] q, int qo, float[] kt, int ko, int stride, int hd, int visible, float scale, float[] scores) {
-        int j = 0;
-        for (int bound = F.loopBound(visible); j < bound; j += L) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int d = 0; d < hd; d++) {
-                acc = FloatVector.fromArray(F, kt, ko + d * stride + j).fma(FloatVector.broadcast(F, q[qo + d]), acc);
-            }
-            acc.mul(scale).intoArray(scores, j);
-        }
-        for (; j < visible; j++) {
-            float acc = 0;
-            for (int d = 0; d < hd; d++) acc = Math.fma(kt[ko + d * stride + j], q[qo + d], acc);
-            scores[j] = acc * scale;
-        }
-    }
-
     /** Queries that {@link #scoresBlock} and {@link #weightedSumBlock} take at once. */
     static final int QUERY_BLOCK = 4;
 
     /**
-     * {@link #scores} for {@code count <= 4} queries at once (query m at {@code qo + m*qStride}, its scores at
-     * {@code scores[m*sStride + j]}), for keys {@code j < visible}: each K vector is loaded once for all of them.
-     * Per query the operations are those of {@link #scores}, in the same order.
+     * {@code scores[m*sStride + j] = scale * sum_d q[qo + m*qStride + d] * kt[ko + d*stride + j]} for keys
+     * {@code j < visible} and {@code count <= 4} queries m against K transposed: vectorised over keys (each lane
+     * sums its own key in d order), each K vector loaded once for all the queries.
      */
     static void scoresBlock(float[] q, int qo, int qStride, int count, float[] kt, int ko, int stride, int hd,
                             int visible, float scale, float[] scores, int sStride) {

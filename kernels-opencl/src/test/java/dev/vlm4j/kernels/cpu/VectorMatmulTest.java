@@ -180,22 +180,27 @@ class VectorMatmulTest {
     void attentionScoresAgainstTransposedKeys() {
         SplittableRandom rnd = new SplittableRandom(4);
         int hd = 40, keys = 37, visible = 35;
-        float[] q = gaussian(rnd, hd);
         float[] k = gaussian(rnd, keys * hd);
         float[] kt = new float[hd * keys];
         for (int j = 0; j < keys; j++) for (int d = 0; d < hd; d++) kt[d * keys + j] = k[j * hd + d];
-        float[] scores = new float[keys];
-        VectorMatmul.scores(q, 0, kt, 0, keys, hd, visible, 0.125f, scores);
-        for (int j = 0; j < visible; j++) {
-            double ref = 0;
-            double mag = 0;
-            for (int d = 0; d < hd; d++) {
-                ref += (double) q[d] * k[j * hd + d];
-                mag += Math.abs((double) q[d] * k[j * hd + d]);
+        for (int count : new int[]{1, 3, 4}) {
+            float[] q = gaussian(rnd, count * hd);
+            float[] scores = new float[count * keys];
+            VectorMatmul.scoresBlock(q, 0, hd, count, kt, 0, keys, hd, visible, 0.125f, scores, keys);
+            for (int m = 0; m < count; m++) {
+                for (int j = 0; j < visible; j++) {
+                    double ref = 0;
+                    double mag = 0;
+                    for (int d = 0; d < hd; d++) {
+                        ref += (double) q[m * hd + d] * k[j * hd + d];
+                        mag += Math.abs((double) q[m * hd + d] * k[j * hd + d]);
+                    }
+                    assertEquals(ref * 0.125, scores[m * keys + j], 1e-6 * mag,
+                            count + " queries, query " + m + " score " + j + " within 1e-6 of the sum of |products|");
+                }
+                assertEquals(0f, scores[m * keys + visible], "keys past 'visible' are not written");
             }
-            assertEquals(ref * 0.125, scores[j], 1e-6 * mag, "score " + j + " within 1e-6 of the sum of |products|");
         }
-        assertEquals(0f, scores[visible], "keys past 'visible' are not written");
     }
 
     @org.junit.jupiter.api.Test

@@ -36,9 +36,7 @@ public final class VisionBenchmark {
         }
 
         public double medianMillis() {
-            double[] s = millis.clone();
-            Arrays.sort(s);
-            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            return median(millis);
         }
 
         /** Whole-encode throughput at the median time, GFLOP/s. */
@@ -79,6 +77,13 @@ public final class VisionBenchmark {
             SyntheticMmproj.of(SyntheticMmproj.Spec.clipVitB16()).write(path);
         }
         return path;
+    }
+
+    /** The median of {@code values} (the mean of the middle two for an even count); {@code values} is not changed. */
+    public static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Encodes a fixed random image {@code warmup} times, then times {@code runs} encodes. */
