@@ -1,6 +1,8 @@
 package dev.vlm4j.kernels;
 
 import dev.vlm4j.tensor.Tensor;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Where a model's kernels run. Model code says <em>what</em> to compute through this interface (matmul, norms,
@@ -90,6 +92,34 @@ public interface Backend extends AutoCloseable {
 
     /** Index of the largest value of row {@code row} (the first one on ties), as greedy sampling needs. */
     int argmax(Matrix x, int row);
+
+    // ---- stages ----
+
+    /**
+     * Runs {@code body}, whose kernels are one stage of a model: a ViT block, the projector, a decoder layer, the
+     * logits. A backend may run a stage's kernels as one unit (TornadoVM: one task graph per stage shape, built
+     * once and replayed with new offsets and positions); the results are the same as running them one by one.
+     * Stages do not nest: a stage inside a stage joins the outer one. The default runs {@code body} as it is.
+     */
+    default <T> T stage(String name, Supplier<T> body) {
+        return body.get();
+    }
+
+    /** {@link #stage(String, Supplier)} for a body without a result. */
+    default void stage(String name, Runnable body) {
+        stage(name, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * The backend's own counters, when it keeps any (TornadoVM: warm-up and JIT time apart from steady-state
+     * graph executions); empty otherwise.
+     */
+    default Optional<BackendStatistics> statistics() {
+        return Optional.empty();
+    }
 
     @Override
     void close();

@@ -58,5 +58,7 @@ public final class ProfilingBackend implements Backend {
     @Override public void copy(Matrix src, Matrix dst) { time("copy", () -> inner.copy(src, dst)); }
     @Override public void softmax(Matrix x, Matrix out) { time("softmax", () -> inner.softmax(x, out)); }
     @Override public int argmax(Matrix x, int row) { return time("argmax", () -> inner.argmax(x, row)); }
+    @Override public java.util.Optional<BackendStatistics> statistics() { return inner.statistics(); }
+    // stage() keeps its default (the body runs call by call), so each kernel is timed on its own.
     @Override public void close() { inner.close(); }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vlm4j.gguf.GgufFile;
 import dev.vlm4j.kernels.Backend;
 import dev.vlm4j.kernels.BackendKind;
+import dev.vlm4j.kernels.BackendStatistics;
 import dev.vlm4j.kernels.BackendOptions;
 import dev.vlm4j.kernels.Backends;
 import dev.vlm4j.kernels.ProfilingBackend;
@@ -100,10 +101,11 @@ final class BenchCommand implements Callable<Integer> {
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
-                  Double decodeFractionOfBandwidth, Map<String, Double> profileMillis) {}
+                  Double decodeFractionOfBandwidth, Map<String, Double> profileMillis, BackendStatistics backendStatistics) {}
 
     record VisionReport(String model, String backend, int threads, int imageSize, int outputTokens, double[] encodeMillis,
-                        double medianMillis, double minMillis, double gflop, double gflopsPerSecond, Map<String, Double> profileMillis) {}
+                        double medianMillis, double minMillis, double gflop, double gflopsPerSecond, Map<String, Double> profileMillis,
+                        BackendStatistics backendStatistics) {}
 
     @Override
     public Integer call() throws Exception {
@@ -122,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
             Rate prefill = null;
             if (promptTokens > 0) {
                 int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
-                prefill = measure(promptTokens, () -> {
+                prefill = measure(b, promptTokens, () -> {
                     try (DecoderSession s = model.newSession(promptTokens)) {
                         s.append(DecoderInput.tokens(prompt));
                         s.argmax();
@@ -132,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
             Rate decode = null;
             if (genTokens > 0) {
                 int[] tokens = random.ints(genTokens, 0, vocab).toArray();
-                decode = measure(genTokens, () -> {
+                decode = measure(b, genTokens, () -> {
                     try (DecoderSession s = model.newSession(genTokens)) {
                         for (int token : tokens) {
                             s.append(DecoderInput.tokens(token));
@@ -161,6 +163,7 @@ final class BenchCommand implements Callable<Integer> {
                 bandwidth = MemoryBandwidth.measureRead(1L << 30, options.effectiveThreads(), 5).gigabytesPerSecond();
                 fraction = decodeGbs / bandwidth;
             }
+            BackendStatistics statistics = b.statistics().orElse(null); // before the profiled run, which runs call by call
             Map<String, Double> kernels = null;
             if (profile) {
                 ProfilingBackend profiled = new ProfilingBackend(b);
@@ -175,7 +178,7 @@ final class BenchCommand implements Callable<Integer> {
                 kernels = millis(profiled);
             }
             Report report = new Report(file.path().getFileName().toString(), file.fileSize(), params, b.name(),
-                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction, kernels);
+                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction, kernels, statistics);
             print(report);
         }
         return Main.EXIT_OK;
@@ -184,6 +187,7 @@ final class BenchCommand implements Callable<Integer> {
     private int benchVision(Path mmproj, BackendOptions options) throws Exception {
         try (Backend b = Backends.create(options)) {
             VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, warmup, repetitions);
+            BackendStatistics statistics = b.statistics().orElse(null);
             Map<String, Double> kernels = null;
             if (profile) {
                 ProfilingBackend profiled = new ProfilingBackend(b);
@@ -192,7 +196,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             double gflop = (r.vitFlop() + r.projectorFlop()) / 1e9;
             VisionReport report = new VisionReport(r.model(), r.backend(), options.effectiveThreads(), r.config().imageSize(),
-                    r.config().outputTokens(), r.millis(), r.medianMillis(), r.minMillis(), gflop, r.gflopsPerSecond(), kernels);
+                    r.config().outputTokens(), r.millis(), r.medianMillis(), r.minMillis(), gflop, r.gflopsPerSecond(), kernels,
+                    statistics);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
@@ -201,6 +206,7 @@ final class BenchCommand implements Callable<Integer> {
                         report.outputTokens(), report.backend());
                 out.printf("encode one image: median %.1f ms, min %.1f ms over %d runs (%.2f GFLOP: %.1f GFLOP/s)%n",
                         report.medianMillis(), report.minMillis(), repetitions, gflop, report.gflopsPerSecond());
+                printStatistics(out, statistics);
                 printProfile(out, kernels);
             }
             out.flush();
@@ -256,17 +262,23 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Rate measure(int tokens, Runnable run) {
+    private Rate measure(Backend backend, int tokens, Runnable run) {
         long warmStart = System.nanoTime();
         for (int i = 0; i < warmup; i++) {
             run.run(); // warm-up: JIT (and a device backend's kernel compilation), first touch of the mapped weights
         }
         double warmupMillis = (System.nanoTime() - warmStart) / 1e6;
+        double backendWarmUp = backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0);
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();
             run.run();
             rates[i] = tokens / ((System.nanoTime() - start) / 1e9);
+        }
+        double lateWarmUp = backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0) - backendWarmUp;
+        if (lateWarmUp > 0) { // e.g. TornadoVM compiling stage graphs it first saw in the warm-up run
+            spec.commandLine().getErr().printf("vlm4j: %.0f ms of the backend's warm-up (plan builds, JIT) fell into the timed runs; "
+                    + "raise --warmup%n", lateWarmUp);
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
@@ -297,8 +309,15 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 out.printf("; warm-up, not counted: %.0f ms)%n", r.decode().warmupMillis());
             }
+            printStatistics(out, r.backendStatistics());
             printProfile(out, r.profileMillis());
         }
         out.flush();
+    }
+
+    private static void printStatistics(PrintWriter out, BackendStatistics statistics) {
+        if (statistics != null) {
+            out.println("backend counters (all runs, warm-up included): " + statistics.summary());
+        }
     }
 }

@@ -102,14 +102,16 @@ public final class DecoderSession implements AutoCloseable {
 
     /** Logits for the next position (after the last appended input), computed on the backend and copied out. */
     public float[] logits() {
-        computeLogits();
+        backend.stage("logits", this::computeLogits);
         return backend.read(logits);
     }
 
     /** The most likely next token, found on the backend (only the id comes back). */
     public int argmax() {
-        computeLogits();
-        return backend.argmax(logits, 0);
+        return backend.stage("logits", () -> {
+            computeLogits();
+            return backend.argmax(logits, 0);
+        });
     }
 
     private void computeLogits() {
@@ -150,52 +152,63 @@ public final class DecoderSession implements AutoCloseable {
             }
             case DecoderInput.Embeddings e -> backend.copy(e.rows().rows(from, n), x);
         }
-        AttentionShape shape = config.attentionShape();
         int pos0 = position;
-        List<TextModel.Layer> layers = model.layers();
-        for (int l = 0; l < layers.size(); l++) {
-            TextModel.Layer w = layers.get(l);
-            Matrix h = s.h.rows(0, n);
-            Matrix q = s.q.rows(0, n);
-            // K and V go straight into their cache rows (RoPE applied there): no copy.
-            Matrix k = keyCache.get(l).rows(pos0, n);
-            Matrix v = valueCache.get(l).rows(pos0, n);
-            backend.rmsNorm(x, w.attnNorm(), config.rmsEpsilon(), h);
-            backend.matmul(w.wq(), w.bq(), h, q);
-            backend.matmul(w.wk(), w.bk(), h, k);
-            backend.matmul(w.wv(), w.bv(), h, v);
-            backend.rope(q, config.headDim(), config.rope(), pos0);
-            backend.rope(k, config.headDim(), config.rope(), pos0);
-            Matrix att = s.att.rows(0, n);
-            backend.attention(q, keyCache.get(l), valueCache.get(l), att, shape, pos0 + n, true, pos0);
-
-            // Only the last position's prediction is ever read, so the last block (after its K/V are cached)
-            // runs for that row alone, as llama.cpp does.
-            int rows = n;
-            Matrix residual = x;
-            if (l == layers.size() - 1 && n > 1) {
-                rows = 1;
-                att = att.row(n - 1);
-                residual = x.row(n - 1);
-            }
-            Matrix o = s.h.rows(0, rows);
-            backend.matmul(w.wo(), att, o);
-            backend.add(residual, o, residual);
-            Matrix hn = s.h.rows(0, rows);
-            backend.rmsNorm(residual, w.ffnNorm(), config.rmsEpsilon(), hn);
-            Matrix gate = s.gate.rows(0, rows);
-            Matrix up = s.up.rows(0, rows);
-            backend.matmul(w.gate(), hn, gate);
-            backend.matmul(w.up(), hn, up);
-            backend.swiglu(gate, up, gate);
-            Matrix down = s.h.rows(0, rows);
-            backend.matmul(w.down(), gate, down);
-            backend.add(residual, down, residual);
-            x = residual;
+        int layers = model.layers().size();
+        for (int l = 0; l < layers; l++) {
+            int layer = l;
+            Matrix input = x;
+            x = backend.stage("decoder-layer", () -> layer(layer, input, s, n, pos0));
         }
         backend.copy(x.row(x.rows() - 1), lastHidden);
         position += n;
         hasPrediction = true;
+    }
+
+    /**
+     * Decoder block {@code l} over the {@code n} rows of {@code x} at positions {@code pos0..}: returns the residual
+     * stream after it ({@code x}, or only its last row for the last block of a multi-row pass).
+     */
+    private Matrix layer(int l, Matrix x, Scratch s, int n, int pos0) {
+        AttentionShape shape = config.attentionShape();
+        List<TextModel.Layer> layers = model.layers();
+        TextModel.Layer w = layers.get(l);
+        Matrix h = s.h.rows(0, n);
+        Matrix q = s.q.rows(0, n);
+        // K and V go straight into their cache rows (RoPE applied there): no copy.
+        Matrix k = keyCache.get(l).rows(pos0, n);
+        Matrix v = valueCache.get(l).rows(pos0, n);
+        backend.rmsNorm(x, w.attnNorm(), config.rmsEpsilon(), h);
+        backend.matmul(w.wq(), w.bq(), h, q);
+        backend.matmul(w.wk(), w.bk(), h, k);
+        backend.matmul(w.wv(), w.bv(), h, v);
+        backend.rope(q, config.headDim(), config.rope(), pos0);
+        backend.rope(k, config.headDim(), config.rope(), pos0);
+        Matrix att = s.att.rows(0, n);
+        backend.attention(q, keyCache.get(l), valueCache.get(l), att, shape, pos0 + n, true, pos0);
+
+        // Only the last position's prediction is ever read, so the last block (after its K/V are cached)
+        // runs for that row alone, as llama.cpp does.
+        int rows = n;
+        Matrix residual = x;
+        if (l == layers.size() - 1 && n > 1) {
+            rows = 1;
+            att = att.row(n - 1);
+            residual = x.row(n - 1);
+        }
+        Matrix o = s.h.rows(0, rows);
+        backend.matmul(w.wo(), att, o);
+        backend.add(residual, o, residual);
+        Matrix hn = s.h.rows(0, rows);
+        backend.rmsNorm(residual, w.ffnNorm(), config.rmsEpsilon(), hn);
+        Matrix gate = s.gate.rows(0, rows);
+        Matrix up = s.up.rows(0, rows);
+        backend.matmul(w.gate(), hn, gate);
+        backend.matmul(w.up(), hn, up);
+        backend.swiglu(gate, up, gate);
+        Matrix down = s.h.rows(0, rows);
+        backend.matmul(w.down(), gate, down);
+        backend.add(residual, down, residual);
+        return residual;
     }
 
     /** Activation buffers for up to {@code n} positions, grown on demand and reused. */

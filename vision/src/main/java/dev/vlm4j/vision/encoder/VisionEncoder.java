@@ -177,11 +177,12 @@ public final class VisionEncoder {
      * @throws ImageSizeMismatchException the tensor is not the size this encoder was trained for
      */
     public ImageEmbedding encode(PixelTensor pixels) {
-        Matrix x = embed(pixels);
+        Matrix x = backend.stage("vit-embed", () -> embed(pixels));
         for (int i = 0; i < blocks.size(); i++) {
-            runBlock(i, x);
+            int block = i;
+            backend.stage("vit-block", () -> runBlock(block, x));
         }
-        return project(finalNorm(x));
+        return backend.stage("projector", () -> project(finalNorm(x)));
     }
 
     // ---- the steps (package-private so tests can check each against a scalar reference) ----
