@@ -285,6 +285,106 @@ class TornadoBackendTest {
         assertSame(m, 0, "copy between overlapping views");
     }
 
+    /**
+     * A decoder-like layer (norm, Q8_0 and F16 matmuls, RoPE with frequency factors, causal GQA attention over a
+     * cache, SwiGLU, residual adds, argmax) as a stage, at five positions: the first runs kernel by kernel and
+     * teaches the backend the stage's shape; the host read after it rebuilds the plan with a graph for it; the later
+     * steps run that one graph with new offsets and positions. Every step must equal the CPU backend, as the
+     * kernel-by-kernel tests require (same tolerances), and the later steps must have run as stage graphs.
+     */
+    @Test
+    void aStageRunsAsOneTaskGraphWithTheKernelByKernelResults() {
+        int width = 64;
+        int ffn = 96;
+        AttentionShape shape = new AttentionShape(4, 2, 16);
+        float[] factors = new float[8];
+        java.util.Arrays.fill(factors, 1.5f);
+        Rope rope = new Rope(16, 10000f, RopeStyle.NEOX, factors);
+        WeightPair norm = weight(tensor("stage.norm", GgmlType.F32, randoms(201, width, 1), width));
+        WeightPair wq = weight(tensor("stage.wq", GgmlType.Q8_0, randoms(202, width * width, 0.2), width, width));
+        WeightPair wk = weight(tensor("stage.wk", GgmlType.Q8_0, randoms(203, shape.kvWidth() * width, 0.2), width, shape.kvWidth()));
+        WeightPair wv = weight(tensor("stage.wv", GgmlType.F16, randoms(204, shape.kvWidth() * width, 0.2), width, shape.kvWidth()));
+        WeightPair gate = weight(tensor("stage.gate", GgmlType.Q4_0, randoms(205, ffn * width, 0.2), width, ffn));
+        WeightPair down = weight(tensor("stage.down", GgmlType.F32, randoms(206, width * ffn, 0.2), ffn, width));
+        Pair x = random(207, 1, width, 1);
+        Pair h = pair(new float[width], 1, width);
+        Pair q = pair(new float[width], 1, width);
+        Pair kCache = pair(new float[8 * shape.kvWidth()], 8, shape.kvWidth());
+        Pair vCache = pair(new float[8 * shape.kvWidth()], 8, shape.kvWidth());
+        Pair att = pair(new float[width], 1, width);
+        Pair g = pair(new float[ffn], 1, ffn);
+        TornadoStats before = ((TornadoBackend) tornado).stats();
+        for (int pos = 0; pos < 5; pos++) {
+            int at = pos;
+            int expectedId = layer(cpu, at, x.cpu(), h.cpu(), q.cpu(), kCache.cpu(), vCache.cpu(), att.cpu(), g.cpu(),
+                    norm.cpu(), wq.cpu(), wk.cpu(), wv.cpu(), gate.cpu(), down.cpu(), shape, rope);
+            int id = tornado.stage("test-layer", () -> layer(tornado, at, x.tornado(), h.tornado(), q.tornado(), kCache.tornado(),
+                    vCache.tornado(), att.tornado(), g.tornado(), norm.tornado(), wq.tornado(), wk.tornado(), wv.tornado(),
+                    gate.tornado(), down.tornado(), shape, rope));
+            assertEquals(expectedId, id, "argmax at position " + pos);
+            assertClose(kCache, 1e-5, "K cache after position " + pos);
+            assertClose(x, 1e-4, "residual stream after position " + pos + " (matmul and attention sums in another order)");
+        }
+        TornadoStats after = ((TornadoBackend) tornado).stats();
+        assertTrue(after.stageGraphsCompiled() > before.stageGraphsCompiled(), () -> "no stage graph was compiled: " + after);
+        assertTrue(after.stageExecutions() - before.stageExecutions() >= 3, () -> "steps 3..5 should each run one stage graph: " + after);
+    }
+
+    /** One layer of the stage test; the same calls on either backend. */
+    private static int layer(Backend b, int pos, Matrix x, Matrix h, Matrix q, Matrix kCache, Matrix vCache, Matrix att, Matrix g,
+                             Weight norm, Weight wq, Weight wk, Weight wv, Weight gate, Weight down, AttentionShape shape, Rope rope) {
+        b.rmsNorm(x, norm, 1e-5f, h);
+        b.matmul(wq, h, q);
+        b.matmul(wk, h, kCache.row(pos));
+        b.matmul(wv, h, vCache.row(pos));
+        b.rope(q, shape.headDim(), rope, pos);
+        b.rope(kCache.row(pos), shape.headDim(), rope, pos);
+        b.attention(q, kCache, vCache, att, shape, pos + 1, true, pos);
+        b.add(x, att, x);
+        b.rmsNorm(x, norm, 1e-5f, h);
+        b.matmul(gate, h, g);
+        b.swiglu(g, g, g);
+        b.matmul(down, g, h);
+        b.add(x, h, x);
+        return b.argmax(x, 0);
+    }
+
+    /**
+     * Growing the device heap rebuilds the plan through the host: every value computed on the device must survive,
+     * also after a partial read (which once left the rest of the host copy stale).
+     */
+    @Test
+    void deviceResultsSurviveTheHeapGrowing() {
+        Pair a = random(221, 3, 40, 1);
+        Pair sum = pair(new float[120], 3, 40);
+        Pair product = pair(new float[120], 3, 40);
+        cpu.add(a.cpu(), a.cpu(), sum.cpu());
+        cpu.mul(a.cpu(), sum.cpu(), product.cpu());
+        tornado.add(a.tornado(), a.tornado(), sum.tornado());
+        tornado.mul(a.tornado(), sum.tornado(), product.tornado());
+        tornado.read(sum.tornado(), 1, new float[40], 0, 40); // a partial read first
+        Matrix big = tornado.matrix(TornadoBackend.INITIAL_HEAP_FLOATS / 1024 + 1, 1024); // more than the whole initial heap
+        float[] lastRow = new float[1024];
+        lastRow[1023] = 1f;
+        tornado.read(big, big.rows() - 1, lastRow, 0, 1024);
+        assertEquals(0f, lastRow[1023], "a new matrix is zero");
+        assertSame(sum, 0, "device-computed sum after the heap grew");
+        assertSame(product, 0, "device-computed product after the heap grew");
+    }
+
+    @Test
+    void kernelsIssuedBeforeAFailureInsideAStageStillRun() {
+        Pair a = random(211, 2, 16, 1);
+        Pair out = pair(new float[32], 2, 16);
+        cpu.add(a.cpu(), a.cpu(), out.cpu());
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> tornado.stage("failing", () -> {
+            tornado.add(a.tornado(), a.tornado(), out.tornado());
+            throw new IllegalStateException("model code failed");
+        }));
+        assertEquals("model code failed", thrown.getMessage());
+        assertSame(out, 0, "the add issued before the failure");
+    }
+
     @Test
     void argmaxFindsTheFirstLargestValue() {
         float[] values = randoms(101, 2 * 5000, 1);

@@ -5,6 +5,7 @@ import dev.vlm4j.kernels.KernelChecks;
 import dev.vlm4j.kernels.Activation;
 import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.BackendStatistics;
 import dev.vlm4j.kernels.GgmlMath;
 import dev.vlm4j.kernels.Matrix;
 import dev.vlm4j.kernels.Rope;
@@ -12,6 +13,8 @@ import dev.vlm4j.kernels.RopeStyle;
 import dev.vlm4j.kernels.Weight;
 import dev.vlm4j.kernels.tornadovm.DevicePlan.DeviceArrays;
 import dev.vlm4j.kernels.tornadovm.DevicePlan.Kernel;
+import dev.vlm4j.kernels.tornadovm.DevicePlan.Launch;
+import dev.vlm4j.kernels.tornadovm.DevicePlan.StageShape;
 import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Tensor;
 import dev.vlm4j.tensor.TensorCodecs;
@@ -22,7 +25,12 @@ import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -31,6 +39,15 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * The TornadoVM backend: kernels written in Java ({@link TornadoKernels}), compiled by TornadoVM for an OpenCL,
  * PTX or SPIR-V device, run as task graphs of one {@link DevicePlan}.
+ *
+ * <p>Stages ({@link #stage}): the kernels a model issues inside a stage (a ViT block, the projector, a decoder
+ * layer, the logits) are recorded instead of run, and run together when the stage ends: as one task graph when
+ * the plan has a graph of that stage's shape (its kernels in order; every offset, size and position is a
+ * parameter, so all decoder layers, prefill and decode, share one graph), else one by one. A shape seen for the
+ * first time is added to the plan at the next host synchronisation ({@link #read}, {@link #argmax}): the plan is
+ * rebuilt once, and TornadoVM compiles the stage graph on its first run (warm-up, reported apart in
+ * {@link #stats}). So the first image and the first token run kernel by kernel, and everything after runs a
+ * graph per stage. A kernel that needs a staging array (uploads, getRows) or the host ends the recorded part.
  *
  * <p>Memory: every activation matrix (activations, KV caches, image embeddings) is a range of one device heap,
  * so the same compiled kernels serve every matrix, and weights live in two arenas (raw ggml blocks and floats).
@@ -56,6 +73,8 @@ public final class TornadoBackend implements Backend {
     static final long MIN_BYTE_HEADROOM = 4 << 20;
     /** Most RoPE pairs per head (rotated dims / 2) supported. */
     static final int MAX_ROPE_PAIRS = 2048;
+    /** Most stage graphs one plan holds; stages of other shapes run kernel by kernel. */
+    static final int MAX_STAGE_GRAPHS = 16;
     /** TornadoVM arrays are int-indexed and carry a small header. */
     private static final long MAX_ARRAY_ELEMENTS = Integer.MAX_VALUE - 64;
 
@@ -77,13 +96,24 @@ public final class TornadoBackend implements Backend {
     private final DeviceHeap heap = new DeviceHeap(INITIAL_HEAP_FLOATS);
     private final List<WeakReference<TornadoWeight>> weights = new ArrayList<>();
     private final TornadoStats.Counter stats = new TornadoStats.Counter();
-    private final IntArray p = new IntArray(16);
+    private final IntArray p = new IntArray(TornadoKernels.PARAMS);
+    /** A host copy of {@code p}'s slots, for recording. */
+    private final int[] params = new int[TornadoKernels.PARAMS];
     private final FloatArray f = new FloatArray(4);
     private final FloatArray freq = new FloatArray(MAX_ROPE_PAIRS);
     private final FloatArray stage = new FloatArray(STAGE_FLOATS);
     private final IntArray ids = new IntArray(ID_CHUNK);
     private final IntArray result = new IntArray(1);
     private final ByteArray byteStage = new ByteArray(STAGE_FLOATS);
+    private final IntArray stageParams = new IntArray(DevicePlan.MAX_STAGE_TASKS * TornadoKernels.PARAMS);
+    private final FloatArray stageFloats = new FloatArray(DevicePlan.MAX_STAGE_TASKS);
+    private final FloatArray stageFreq = new FloatArray(MAX_ROPE_PAIRS);
+    /** Every stage shape seen, in order of first sight; the next plan build compiles a graph for each. */
+    private final Set<StageShape> stageShapes = new LinkedHashSet<>();
+    /** The stage being recorded, or null outside {@link #stage}. */
+    private Recording recording;
+    /** A host synchronisation happened inside the stage being recorded: adopt new stage shapes when it ends. */
+    private boolean adoptAfterStage;
     private final List<TornadoWeight> unplaced = new ArrayList<>();
     private FloatArray act = new FloatArray(INITIAL_HEAP_FLOATS);
     private FloatArray wf;
@@ -108,6 +138,12 @@ public final class TornadoBackend implements Backend {
     /** Warm-up (plan builds, uploads, JIT) and steady-state launch times so far. */
     public TornadoStats stats() {
         return stats.snapshot();
+    }
+
+    @Override
+    public Optional<BackendStatistics> statistics() {
+        TornadoStats s = stats.snapshot();
+        return Optional.of(new BackendStatistics(s.warmUpMillis(), s.steadyMillis(), s.executions(), s.toString()));
     }
 
     // ---- weights ----
@@ -274,7 +310,8 @@ public final class TornadoBackend implements Backend {
             }
             planBuilds++;
             plan = new DevicePlan(planName + "_" + planBuilds,
-                    new DeviceArrays(act, wf, wb, p, f, freq, stage, byteStage, ids, result), device, stats);
+                    new DeviceArrays(act, wf, wb, p, f, freq, stage, byteStage, ids, result, stageParams, stageFloats, stageFreq),
+                    List.copyOf(stageShapes), device, stats);
         }
         return plan;
     }
@@ -282,14 +319,148 @@ public final class TornadoBackend implements Backend {
     /** Brings the device heap back to the host and drops the plan: the host copies are authoritative again. */
     private void retirePlan() {
         if (plan != null) {
+            flushStage();
             plan.readAllToHost();
             plan.close();
             plan = null;
         }
     }
 
+    /** Runs {@code kernel} with the parameters now in {@code p}/{@code f}/{@code freq}, or records it inside a stage. */
     private void launch(Kernel kernel, int items, int local) {
-        plan().launch(kernel, items, local);
+        DevicePlan current;
+        if (unplaced.isEmpty()) {
+            current = plan();
+        } else { // placing weights launches upload kernels through the same parameter arrays
+            int[] saved = params.clone();
+            float savedFloat = f.get(0);
+            current = plan();
+            params(saved);
+            f.set(0, savedFloat);
+        }
+        if (items <= 0) {
+            return;
+        }
+        if (recording != null && kernel.staged) {
+            recording.add(kernel, items, local);
+            return;
+        }
+        flushStage();
+        current.launch(kernel, items, local);
+    }
+
+    // ---- stages ----
+
+    @Override
+    public <T> T stage(String stageName, Supplier<T> body) {
+        checkOpen();
+        if (recording != null) {
+            return body.get(); // stages do not nest: part of the outer one
+        }
+        recording = new Recording(stageName);
+        T value;
+        try {
+            value = body.get();
+        } catch (RuntimeException | Error e) {
+            try {
+                flushStage(); // what was issued before the failure still runs, as it would outside a stage
+            } catch (RuntimeException flushFailure) {
+                e.addSuppressed(flushFailure);
+            }
+            recording = null;
+            throw e;
+        }
+        try {
+            flushStage();
+        } finally {
+            recording = null;
+        }
+        if (adoptAfterStage) {
+            adoptNewStages();
+        }
+        return value;
+    }
+
+    /** The launches of the stage being recorded since its last flush. */
+    private final class Recording {
+        final String name;
+        final List<Launch> launches = new ArrayList<>();
+        /** The RoPE frequency factors of the recorded RoPE launches (one set per flush), or null. */
+        float[] freqs;
+
+        Recording(String name) {
+            this.name = name;
+        }
+
+        void add(Kernel kernel, int items, int local) {
+            if (kernel == Kernel.ROPE) {
+                float[] these = new float[params[4] / 2];
+                for (int i = 0; i < these.length; i++) {
+                    these[i] = freq.get(i);
+                }
+                if (freqs != null && !Arrays.equals(freqs, these)) {
+                    flushStage(); // one set of factors per stage graph execution
+                }
+                freqs = these;
+            }
+            launches.add(new Launch(kernel, items, local, params.clone(), f.get(0)));
+            if (launches.size() == DevicePlan.MAX_STAGE_TASKS) {
+                flushStage();
+            }
+        }
+    }
+
+    /**
+     * Runs the recorded launches: as their stage graph when the plan has one, else kernel by kernel (and the shape
+     * is remembered for the next plan build).
+     */
+    private void flushStage() {
+        if (recording == null || recording.launches.isEmpty()) {
+            return;
+        }
+        List<Launch> launches = List.copyOf(recording.launches);
+        float[] freqs = recording.freqs;
+        recording.launches.clear();
+        recording.freqs = null;
+        StageShape shape = new StageShape(recording.name, launches.stream().map(Launch::kernel).toList());
+        int index = plan.stageIndex(shape);
+        if (index >= 0) {
+            plan.runStage(index, launches, freqs);
+            return;
+        }
+        if (stageShapes.size() < MAX_STAGE_GRAPHS && stageShapes.add(shape)) {
+            LOG.log(Logger.Level.DEBUG, () -> "TornadoVM stage '" + shape.name() + "' of " + shape.kernels().size()
+                    + " kernels seen; the next plan build compiles it as one graph: " + shape.kernels());
+        }
+        int[] saved = params.clone();
+        float savedFloat = f.get(0);
+        for (Launch l : launches) {
+            params(l.params());
+            f.set(0, l.param());
+            if (l.kernel() == Kernel.ROPE) {
+                for (int i = 0; i < freqs.length; i++) {
+                    freq.set(i, freqs[i]);
+                }
+            }
+            plan.launch(l.kernel(), l.items(), l.local());
+        }
+        params(saved);
+        f.set(0, savedFloat);
+    }
+
+    /**
+     * After a host synchronisation: rebuilds the plan when stages of new shapes were seen, so they get graphs (inside
+     * a stage, once it has ended).
+     */
+    private void adoptNewStages() {
+        if (recording != null) {
+            adoptAfterStage = true;
+        } else {
+            adoptAfterStage = false;
+            if (plan != null && plan.stageCount() < stageShapes.size()) {
+                retirePlan();
+            }
+        }
     }
 
     // ---- matrices ----
@@ -373,9 +544,11 @@ public final class TornadoBackend implements Backend {
         java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
         int at = s.offset + row * s.cols;
         if (plan != null) {
+            flushStage();
             plan.readToHost(at, length);
         }
         MemorySegment.copy(act.getSegment(), ValueLayout.JAVA_FLOAT, 4L * at, dst, dstOffset, length);
+        adoptNewStages();
     }
 
 
@@ -622,7 +795,10 @@ public final class TornadoBackend implements Backend {
         require(m.cols > 0, "argmax of an empty row");
         params(m.cols, m.offset + row * m.cols);
         launch(Kernel.ARGMAX, TornadoKernels.GROUP, TornadoKernels.GROUP);
-        return result.get(0);
+        flushStage(); // inside a stage, its graph ends with the argmax and brings the result back
+        int id = result.get(0);
+        adoptNewStages();
+        return id;
     }
 
     @Override
@@ -640,9 +816,11 @@ public final class TornadoBackend implements Backend {
 
     // ---- helpers ----
 
+    /** Sets the first parameter slots (the rest keep their values, as kernels ignore them). */
     private void params(int... values) {
         for (int i = 0; i < values.length; i++) {
             p.set(i, values[i]);
+            params[i] = values[i];
         }
     }
 

@@ -23,6 +23,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * {@code -cl-fast-relaxed-math}. These helpers are plain Java, tested on the host against {@link Float#floatToFloat16}.
  */
 final class TornadoKernels {
+    /**
+     * Parameter slots per launch: a kernel reads its ints at {@code p[pb ..pb+PARAMS)} and its float at
+     * {@code f[pb / PARAMS]}. A one-kernel graph passes {@code pb = 0}; the tasks of a stage graph share one array,
+     * task {@code t} at {@code pb = t * PARAMS}.
+     */
+    static final int PARAMS = 16;
     /** Work-group size of the kernels that reduce over a row (norms, softmax, attention, argmax). */
     static final int GROUP = 64;
     /** Work-group size of the element-wise kernels. */
@@ -132,57 +138,57 @@ final class TornadoKernels {
     }
 
     /** p: n, dst. Zeroes n floats. */
-    static void fill(KernelContext ctx, FloatArray act, IntArray p) {
+    static void fill(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(1) + i, 0f);
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 1) + i, 0f);
         }
     }
 
     /** p: n, dst. Copies n floats from the staging array into the heap. */
-    static void upload(KernelContext ctx, FloatArray act, FloatArray stage, IntArray p) {
+    static void upload(KernelContext ctx, FloatArray act, FloatArray stage, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(1) + i, stage.get(i));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 1) + i, stage.get(i));
         }
     }
 
     /** p: n, dst. Copies n floats from the staging array into the float arena (weights bound after the plan was built). */
-    static void uploadFloats(KernelContext ctx, FloatArray wf, FloatArray stage, IntArray p) {
+    static void uploadFloats(KernelContext ctx, FloatArray wf, FloatArray stage, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            wf.set(p.get(1) + i, stage.get(i));
+        if (i < p.get(pb + 0)) {
+            wf.set(p.get(pb + 1) + i, stage.get(i));
         }
     }
 
     /** p: n, dst. Copies n bytes from the byte staging array into the byte arena. */
-    static void uploadBytes(KernelContext ctx, ByteArray wb, ByteArray stage, IntArray p) {
+    static void uploadBytes(KernelContext ctx, ByteArray wb, ByteArray stage, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            wb.set(p.get(1) + i, stage.get(i));
+        if (i < p.get(pb + 0)) {
+            wb.set(p.get(pb + 1) + i, stage.get(i));
         }
     }
 
     // ---- element-wise; p: n, a, b, out ----
 
-    static void copy(KernelContext ctx, FloatArray act, IntArray p) {
+    static void copy(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(3) + i, act.get(p.get(1) + i));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 3) + i, act.get(p.get(pb + 1) + i));
         }
     }
 
-    static void add(KernelContext ctx, FloatArray act, IntArray p) {
+    static void add(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(3) + i, act.get(p.get(1) + i) + act.get(p.get(2) + i));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 3) + i, act.get(p.get(pb + 1) + i) + act.get(p.get(pb + 2) + i));
         }
     }
 
-    static void mul(KernelContext ctx, FloatArray act, IntArray p) {
+    static void mul(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(3) + i, act.get(p.get(1) + i) * act.get(p.get(2) + i));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 3) + i, act.get(p.get(pb + 1) + i) * act.get(p.get(pb + 2) + i));
         }
     }
 
@@ -191,10 +197,10 @@ final class TornadoKernels {
         return x / (1.0f + (float) TornadoMath.exp((double) -x));
     }
 
-    static void swiglu(KernelContext ctx, FloatArray act, IntArray p) {
+    static void swiglu(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(3) + i, silu(act.get(p.get(1) + i)) * act.get(p.get(2) + i));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 3) + i, silu(act.get(p.get(pb + 1) + i)) * act.get(p.get(pb + 2) + i));
         }
     }
 
@@ -209,11 +215,11 @@ final class TornadoKernels {
     }
 
     /** p: n, x, kind, out. GELU and quick GELU through ggml's fp16 tables, as GgmlMath. */
-    static void activation(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p) {
+    static void activation(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            float x = act.get(p.get(1) + i);
-            int kind = p.get(2);
+        if (i < p.get(pb + 0)) {
+            float x = act.get(p.get(pb + 1) + i);
+            int kind = p.get(pb + 2);
             float y;
             if (kind == SILU) {
                 y = silu(x);
@@ -231,25 +237,25 @@ final class TornadoKernels {
                 double xd = x;
                 y = (float) (0.5 * xd * (1.0 + erf(xd / TornadoMath.sqrt(2.0))));
             }
-            act.set(p.get(3) + i, y);
+            act.set(p.get(pb + 3) + i, y);
         }
     }
 
     // ---- matmul: activations prepared as ggml does, then one dot product per work item ----
 
     /** p: n, src, -, dst. Rounds activations to fp16 (the input of an F16-weight matmul). */
-    static void roundHalf(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p) {
+    static void roundHalf(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         int i = ctx.globalIdx;
-        if (i < p.get(0)) {
-            act.set(p.get(3) + i, roundToHalf(act.get(p.get(1) + i), wf));
+        if (i < p.get(pb + 0)) {
+            act.set(p.get(pb + 3) + i, roundToHalf(act.get(p.get(pb + 1) + i), wf));
         }
     }
 
     /** p: blocks, src, dstQ, dstScales. Q8_0 activation quantisation as GgmlMath.quantizeQ8_0, one block per item. */
-    static void quantizeQ8(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p) {
+    static void quantizeQ8(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         int b = ctx.globalIdx;
-        if (b < p.get(0)) {
-            int src = p.get(1) + 32 * b;
+        if (b < p.get(pb + 0)) {
+            int src = p.get(pb + 1) + 32 * b;
             float amax = 0f;
             for (int j = 0; j < 32; j++) {
                 float v = act.get(src + j);
@@ -257,9 +263,9 @@ final class TornadoKernels {
                 amax = av > amax ? av : amax;
             }
             float scale = amax / 127.f;
-            act.set(p.get(3) + b, roundToHalf(scale, wf));
+            act.set(p.get(pb + 3) + b, roundToHalf(scale, wf));
             float id = amax != 0.0f ? 127.f / amax : 0.0f;
-            int dst = p.get(2) + 32 * b;
+            int dst = p.get(pb + 2) + 32 * b;
             for (int j = 0; j < 32; j++) {
                 act.set(dst + j, rint(act.get(src + j) * id));
             }
@@ -267,55 +273,55 @@ final class TornadoKernels {
     }
 
     /** p: rows*outDim, x, out, outDim, inDim, w (index in wf), bias (index in wf, or -1). */
-    static void matmulF32(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p) {
+    static void matmulF32(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int outDim = p.get(3);
-            int inDim = p.get(4);
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
             int r = g / outDim;
             int j = g - r * outDim;
-            int w = p.get(5) + j * inDim;
-            int x = p.get(1) + r * inDim;
+            int w = p.get(pb + 5) + j * inDim;
+            int x = p.get(pb + 1) + r * inDim;
             float sum = 0f;
             for (int k = 0; k < inDim; k++) {
                 sum += wf.get(w + k) * act.get(x + k);
             }
-            int bias = p.get(6);
-            act.set(p.get(2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            int bias = p.get(pb + 6);
+            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
         }
     }
 
     /** As {@link #matmulF32} with F16 weights (byte offset in wb) and fp16-rounded activations. */
-    static void matmulF16(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p) {
+    static void matmulF16(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int outDim = p.get(3);
-            int inDim = p.get(4);
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
             int r = g / outDim;
             int j = g - r * outDim;
-            int w = p.get(5) + 2 * j * inDim;
-            int x = p.get(1) + r * inDim;
+            int w = p.get(pb + 5) + 2 * j * inDim;
+            int x = p.get(pb + 1) + r * inDim;
             float sum = 0f;
             for (int k = 0; k < inDim; k++) {
                 sum += halfToFloat(u16(wb, w + 2 * k), wf) * act.get(x + k);
             }
-            int bias = p.get(6);
-            act.set(p.get(2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            int bias = p.get(pb + 6);
+            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
         }
     }
 
     /** p as {@link #matmulF32} plus 7: the activations' block scales; x holds their Q8 values. Integer dots per block. */
-    static void matmulQ8(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p) {
+    static void matmulQ8(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int outDim = p.get(3);
-            int inDim = p.get(4);
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
             int blocks = inDim / 32;
             int r = g / outDim;
             int j = g - r * outDim;
-            int row = p.get(5) + 34 * blocks * j;
-            int q = p.get(1) + r * inDim;
-            int s = p.get(7) + r * blocks;
+            int row = p.get(pb + 5) + 34 * blocks * j;
+            int q = p.get(pb + 1) + r * inDim;
+            int s = p.get(pb + 7) + r * blocks;
             float sum = 0f;
             for (int b = 0; b < blocks; b++) {
                 int blk = row + 34 * b;
@@ -326,23 +332,23 @@ final class TornadoKernels {
                 }
                 sum += dw * act.get(s + b) * isum;
             }
-            int bias = p.get(6);
-            act.set(p.get(2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            int bias = p.get(pb + 6);
+            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
         }
     }
 
     /** As {@link #matmulQ8} for Q4_0 weights: low nibbles are values 0..15 of a block, high nibbles 16..31. */
-    static void matmulQ4(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p) {
+    static void matmulQ4(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int outDim = p.get(3);
-            int inDim = p.get(4);
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
             int blocks = inDim / 32;
             int r = g / outDim;
             int j = g - r * outDim;
-            int row = p.get(5) + 18 * blocks * j;
-            int q = p.get(1) + r * inDim;
-            int s = p.get(7) + r * blocks;
+            int row = p.get(pb + 5) + 18 * blocks * j;
+            int q = p.get(pb + 1) + r * inDim;
+            int s = p.get(pb + 7) + r * blocks;
             float sum = 0f;
             for (int b = 0; b < blocks; b++) {
                 int blk = row + 18 * b;
@@ -355,48 +361,48 @@ final class TornadoKernels {
                 }
                 sum += dw * act.get(s + b) * isum;
             }
-            int bias = p.get(6);
-            act.set(p.get(2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            int bias = p.get(pb + 6);
+            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
         }
     }
 
     /** p: count*cols, out, cols, type, w (wf index or wb byte offset), bytes per row. ids: the row ids. */
-    static void getRows(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, IntArray ids) {
+    static void getRows(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, IntArray ids, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int cols = p.get(2);
+        if (g < p.get(pb + 0)) {
+            int cols = p.get(pb + 2);
             int i = g / cols;
             int c = g - i * cols;
             int id = ids.get(i);
-            int type = p.get(3);
+            int type = p.get(pb + 3);
             float v;
             if (type == TYPE_F32) {
-                v = wf.get(p.get(4) + id * cols + c);
+                v = wf.get(p.get(pb + 4) + id * cols + c);
             } else if (type == TYPE_F16) {
-                v = halfToFloat(u16(wb, p.get(4) + id * p.get(5) + 2 * c), wf);
+                v = halfToFloat(u16(wb, p.get(pb + 4) + id * p.get(pb + 5) + 2 * c), wf);
             } else if (type == TYPE_Q8_0) {
-                int blk = p.get(4) + id * p.get(5) + 34 * (c / 32);
+                int blk = p.get(pb + 4) + id * p.get(pb + 5) + 34 * (c / 32);
                 v = halfToFloat(u16(wb, blk), wf) * wb.get(blk + 2 + c % 32);
             } else {
-                int blk = p.get(4) + id * p.get(5) + 18 * (c / 32);
+                int blk = p.get(pb + 4) + id * p.get(pb + 5) + 18 * (c / 32);
                 int k = c % 32;
                 int packed = wb.get(blk + 2 + k % 16) & 0xff;
                 int q = k < 16 ? (packed & 0x0f) - 8 : (packed >> 4) - 8;
                 v = halfToFloat(u16(wb, blk), wf) * q;
             }
-            act.set(p.get(1) + g, v);
+            act.set(p.get(pb + 1) + g, v);
         }
     }
 
     // ---- row reductions: one work group of GROUP items per row ----
 
     /** p: rows, x, out, cols, weight (wf index); f: eps. Sum of squares in double, as CpuBackend. */
-    static void rmsNorm(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, FloatArray f) {
+    static void rmsNorm(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, FloatArray f, int pb) {
         double[] partial = ctx.allocateDoubleLocalArray(GROUP);
         int lid = ctx.localIdx;
         int row = ctx.groupIdx;
-        int n = p.get(3);
-        int x = p.get(1) + row * n;
+        int n = p.get(pb + 3);
+        int x = p.get(pb + 1) + row * n;
         double s = 0.0;
         for (int i = lid; i < n; i += GROUP) {
             float v = act.get(x + i);
@@ -411,21 +417,21 @@ final class TornadoKernels {
             ctx.localBarrier();
         }
         float mean = (float) (partial[0] / n);
-        float scale = 1.0f / (float) TornadoMath.sqrt((double) (mean + f.get(0)));
-        int o = p.get(2) + row * n;
-        int w = p.get(4);
+        float scale = 1.0f / (float) TornadoMath.sqrt((double) (mean + f.get(pb / PARAMS)));
+        int o = p.get(pb + 2) + row * n;
+        int w = p.get(pb + 4);
         for (int i = lid; i < n; i += GROUP) {
             act.set(o + i, (act.get(x + i) * scale) * wf.get(w + i));
         }
     }
 
     /** p: rows, x, out, cols, weight (or -1), bias (or -1); f: eps. Mean and variance in double, as CpuBackend. */
-    static void layerNorm(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, FloatArray f) {
+    static void layerNorm(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, FloatArray f, int pb) {
         double[] partial = ctx.allocateDoubleLocalArray(GROUP);
         int lid = ctx.localIdx;
         int row = ctx.groupIdx;
-        int n = p.get(3);
-        int x = p.get(1) + row * n;
+        int n = p.get(pb + 3);
+        int x = p.get(pb + 1) + row * n;
         double s = 0.0;
         for (int i = lid; i < n; i += GROUP) {
             s += act.get(x + i);
@@ -454,10 +460,10 @@ final class TornadoKernels {
             ctx.localBarrier();
         }
         float variance = (float) (partial[0] / n);
-        float scale = 1.0f / (float) TornadoMath.sqrt((double) (variance + f.get(0)));
-        int o = p.get(2) + row * n;
-        int w = p.get(4);
-        int b = p.get(5);
+        float scale = 1.0f / (float) TornadoMath.sqrt((double) (variance + f.get(pb / PARAMS)));
+        int o = p.get(pb + 2) + row * n;
+        int w = p.get(pb + 4);
+        int b = p.get(pb + 5);
         for (int i = lid; i < n; i += GROUP) {
             float v = (act.get(x + i) - mean) * scale;
             if (w >= 0) {
@@ -471,14 +477,14 @@ final class TornadoKernels {
     }
 
     /** p: rows, x, out, cols. exp in double rounded to float, the sum in double, as CpuBackend. */
-    static void softmax(KernelContext ctx, FloatArray act, IntArray p) {
+    static void softmax(KernelContext ctx, FloatArray act, IntArray p, int pb) {
         float[] maxes = ctx.allocateFloatLocalArray(GROUP);
         double[] sums = ctx.allocateDoubleLocalArray(GROUP);
         int lid = ctx.localIdx;
         int row = ctx.groupIdx;
-        int n = p.get(3);
-        int x = p.get(1) + row * n;
-        int o = p.get(2) + row * n;
+        int n = p.get(pb + 3);
+        int x = p.get(pb + 1) + row * n;
+        int o = p.get(pb + 2) + row * n;
         float m = Float.NEGATIVE_INFINITY;
         for (int i = lid; i < n; i += GROUP) {
             float v = act.get(x + i);
@@ -518,27 +524,27 @@ final class TornadoKernels {
      * f: thetaScale; freq: one frequency factor per pair. The angle is built by repeated float multiplication as
      * ggml and CpuBackend do, and cos/sin are taken in double and rounded.
      */
-    static void rope(KernelContext ctx, FloatArray act, IntArray p, FloatArray f, FloatArray freq) {
+    static void rope(KernelContext ctx, FloatArray act, IntArray p, FloatArray f, FloatArray freq, int pb) {
         int g = ctx.globalIdx;
-        if (g < p.get(0)) {
-            int dims = p.get(4);
+        if (g < p.get(pb + 0)) {
+            int dims = p.get(pb + 4);
             int pairs = dims / 2;
-            int heads = p.get(7);
+            int heads = p.get(pb + 7);
             int i = g % pairs;
             int rh = g / pairs;
             int h = rh % heads;
             int r = rh / heads;
-            float theta = p.get(5) + r;
-            float thetaScale = f.get(0);
+            float theta = p.get(pb + 5) + r;
+            float thetaScale = f.get(pb / PARAMS);
             for (int k = 0; k < i; k++) {
                 theta *= thetaScale;
             }
             float angle = theta / freq.get(i);
             float cos = (float) TornadoMath.cos((double) angle);
             float sin = (float) TornadoMath.sin((double) angle);
-            int base = p.get(1) + r * p.get(2) + h * p.get(3);
-            int a = p.get(6) == 0 ? base + 2 * i : base + i;
-            int b = p.get(6) == 0 ? a + 1 : a + pairs;
+            int base = p.get(pb + 1) + r * p.get(pb + 2) + h * p.get(pb + 3);
+            int a = p.get(pb + 6) == 0 ? base + 2 * i : base + i;
+            int b = p.get(pb + 6) == 0 ? a + 1 : a + pairs;
             float x0 = act.get(a);
             float x1 = act.get(b);
             act.set(a, x0 * cos - x1 * sin);
@@ -563,30 +569,30 @@ final class TornadoKernels {
      * p: groups, q, k, v, out, heads, kvHeads, headDim, kvLength, causal, firstQueryPosition, -, q/out row width,
      * k/v row width; f: scale.
      */
-    static void attention(KernelContext ctx, FloatArray act, IntArray p, FloatArray f) {
+    static void attention(KernelContext ctx, FloatArray act, IntArray p, FloatArray f, int pb) {
         float[] maxes = ctx.allocateFloatLocalArray(GROUP);
         double[] sums = ctx.allocateDoubleLocalArray(GROUP);
         float[] weights = ctx.allocateFloatLocalArray(GROUP);
         int lid = ctx.localIdx;
         int task = ctx.groupIdx;
-        int heads = p.get(5);
-        int group = heads / p.get(6);
-        int hd = p.get(7);
-        int kvLength = p.get(8);
+        int heads = p.get(pb + 5);
+        int group = heads / p.get(pb + 6);
+        int hd = p.get(pb + 7);
+        int kvLength = p.get(pb + 8);
         int qi = task / heads;
         int h = task - qi * heads;
         int kvh = h / group;
         int visible = kvLength;
-        if (p.get(9) != 0) {
-            int limit = p.get(10) + qi + 1;
+        if (p.get(pb + 9) != 0) {
+            int limit = p.get(pb + 10) + qi + 1;
             visible = limit < kvLength ? limit : kvLength;
         }
-        int qCols = p.get(12);
-        int kvCols = p.get(13);
-        int qb = p.get(1) + qi * qCols + h * hd;
-        int kBase = p.get(2) + kvh * hd;
-        int vBase = p.get(3) + kvh * hd;
-        float scale = f.get(0);
+        int qCols = p.get(pb + 12);
+        int kvCols = p.get(pb + 13);
+        int qb = p.get(pb + 1) + qi * qCols + h * hd;
+        int kBase = p.get(pb + 2) + kvh * hd;
+        int vBase = p.get(pb + 3) + kvh * hd;
+        float scale = f.get(pb / PARAMS);
 
         float m = Float.NEGATIVE_INFINITY;
         for (int j = lid; j < visible; j += GROUP) {
@@ -617,7 +623,7 @@ final class TornadoKernels {
         }
         float inv = (float) (1.0 / sums[0]);
 
-        int ob = p.get(4) + qi * qCols + h * hd;
+        int ob = p.get(pb + 4) + qi * qCols + h * hd;
         for (int d = lid; d < hd; d += GROUP) {
             act.set(ob + d, 0f);
         }
@@ -642,12 +648,12 @@ final class TornadoKernels {
     }
 
     /** One work group. p: cols, x. The first index of the largest value goes to result[0]. */
-    static void argmax(KernelContext ctx, FloatArray act, IntArray p, IntArray result) {
+    static void argmax(KernelContext ctx, FloatArray act, IntArray p, IntArray result, int pb) {
         float[] best = ctx.allocateFloatLocalArray(GROUP);
         int[] at = ctx.allocateIntLocalArray(GROUP);
         int lid = ctx.localIdx;
-        int n = p.get(0);
-        int x = p.get(1);
+        int n = p.get(pb + 0);
+        int x = p.get(pb + 1);
         float b = Float.NEGATIVE_INFINITY;
         int bi = -1;
         for (int i = lid; i < n; i += GROUP) {
