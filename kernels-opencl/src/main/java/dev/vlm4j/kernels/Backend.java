@@ -26,6 +26,14 @@ public interface Backend extends AutoCloseable {
     /** A new zeroed F32 matrix of {@code rows x cols}. */
     Matrix matrix(int rows, int cols);
 
+    /**
+     * Frees the memory of {@code m} (made by {@link #matrix}; a view frees the whole matrix it was cut from) now,
+     * rather than when it becomes unreachable: device memory is scarcer than the garbage collector knows. Neither the
+     * matrix nor any view of it may be used afterwards; releasing twice is harmless. The CPU backend leaves it to
+     * the garbage collector.
+     */
+    default void release(Matrix m) {}
+
     /** Copies {@code length} floats into {@code dst}, starting at row {@code row}, column 0 (may span rows). */
     void write(Matrix dst, int row, float[] src, int srcOffset, int length);
 

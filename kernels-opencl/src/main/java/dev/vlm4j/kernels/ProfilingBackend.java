@@ -41,6 +41,7 @@ public final class ProfilingBackend implements Backend {
     @Override public String name() { return inner.name() + " (profiled)"; }
     @Override public Weight weight(Tensor tensor) { return inner.weight(tensor); }
     @Override public Matrix matrix(int rows, int cols) { return inner.matrix(rows, cols); }
+    @Override public void release(Matrix m) { inner.release(m); }
     @Override public void write(Matrix dst, int row, float[] src, int srcOffset, int length) { time("write", () -> inner.write(dst, row, src, srcOffset, length)); }
     @Override public void read(Matrix src, int row, float[] dst, int dstOffset, int length) { time("read", () -> inner.read(src, row, dst, dstOffset, length)); }
     @Override public void matmul(Weight w, Weight bias, Matrix x, Matrix out) { time("matmul", () -> inner.matmul(w, bias, x, out)); }

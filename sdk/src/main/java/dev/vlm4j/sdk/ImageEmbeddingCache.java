@@ -1,15 +1,25 @@
 package dev.vlm4j.sdk;
 
+import dev.vlm4j.kernels.Matrix;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * Image embeddings by key (a hash of the decoded pixels and the preprocessing that applies to them), least recently
- * used first out. Shared by every session of a model, so asking twice about the same picture encodes it once.
+ * used first out. Shared by every session of a model, so asking twice about the same picture encodes it once. The
+ * rows stay on the model's backend (device memory on OpenCL and TornadoVM): prompts read them from there. An
+ * evicted entry is freed with its matrix once unreachable (a session may still be about to read it).
  */
 final class ImageEmbeddingCache {
-    record Entry(float[] rows, int count, int width) {
+    record Entry(Matrix rows) {
+        int count() {
+            return rows.rows();
+        }
+
+        int width() {
+            return rows.cols();
+        }
     }
 
     private final int capacity;

@@ -1,6 +1,5 @@
 package dev.vlm4j.sdk;
 
-import dev.vlm4j.kernels.Backend;
 import dev.vlm4j.kernels.Matrix;
 import dev.vlm4j.language.model.DecoderInput;
 import dev.vlm4j.language.model.DecoderSession;
@@ -36,10 +35,11 @@ final class KvSequence implements AutoCloseable {
             }
         }
 
-        record Image(String key, float[] rows, int count, int width) implements Chunk {
+        /** The rows of an image embedding, on the backend the session runs on. */
+        record Image(String key, Matrix rows) implements Chunk {
             @Override
             public int length() {
-                return count;
+                return rows.rows();
             }
         }
     }
@@ -60,7 +60,7 @@ final class KvSequence implements AutoCloseable {
      * were computed. At least one position is always computed so the session has logits for the last one. Throws
      * {@link PromptTooLongException} before any compute when the prompt does not fit.
      */
-    int sync(List<Chunk> prompt, Backend backend) {
+    int sync(List<Chunk> prompt) {
         List<Position> wanted = positions(prompt);
         if (wanted.isEmpty()) throw new IllegalArgumentException("the prompt is empty");
         if (wanted.size() > session.contextLength()) {
@@ -80,11 +80,7 @@ final class KvSequence implements AutoCloseable {
             if (start < chunk.length()) {
                 inputs.add(switch (chunk) {
                     case Chunk.Tokens t -> new DecoderInput.Tokens(Arrays.copyOfRange(t.ids(), start, t.ids().length));
-                    case Chunk.Image img -> {
-                        Matrix m = backend.matrix(img.count() - start, img.width());
-                        backend.write(m, 0, img.rows(), start * img.width(), (img.count() - start) * img.width());
-                        yield new DecoderInput.Embeddings(m);
-                    }
+                    case Chunk.Image img -> new DecoderInput.Embeddings(img.rows().rows(start, img.length() - start));
                 });
             }
             at += chunk.length();
@@ -117,7 +113,7 @@ final class KvSequence implements AutoCloseable {
                     for (int id : t.ids()) out.add(new Position.Token(id));
                 }
                 case Chunk.Image img -> {
-                    for (int r = 0; r < img.count(); r++) out.add(new Position.ImageRow(img.key(), r));
+                    for (int r = 0; r < img.length(); r++) out.add(new Position.ImageRow(img.key(), r));
                 }
             }
         }

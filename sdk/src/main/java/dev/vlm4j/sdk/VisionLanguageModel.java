@@ -220,7 +220,7 @@ public final class VisionLanguageModel implements AutoCloseable {
         int computed;
         computeLock.lock();
         try {
-            computed = kv.sync(chunks, backend);
+            computed = kv.sync(chunks);
         } finally {
             computeLock.unlock();
         }
@@ -274,12 +274,12 @@ public final class VisionLanguageModel implements AutoCloseable {
             e = imageCache.get(key, () -> {
                 ImageEmbedding emb = encoder.encode(pixels);
                 imagesEncoded.incrementAndGet();
-                return new ImageEmbeddingCache.Entry(emb.toFloats(), emb.tokens(), emb.width());
+                return new ImageEmbeddingCache.Entry(emb.matrix()); // stays on the backend: no round trip
             });
         } finally {
             computeLock.unlock();
         }
-        return new KvSequence.Chunk.Image(key, e.rows(), e.count(), e.width());
+        return new KvSequence.Chunk.Image(key, e.rows());
     }
 
     List<String> formatStopStrings() {

@@ -175,6 +175,8 @@ public final class OpenClBackend implements Backend {
     static final class DeviceBuffer {
         final MemorySegment handle;
         final long bytes;
+        /** Releases the cl_mem at most once: on {@link #release}, or by the Cleaner. */
+        private Cleaner.Cleanable cleanable;
 
         private DeviceBuffer(MemorySegment handle, long bytes) {
             this.handle = handle;
@@ -201,7 +203,7 @@ public final class OpenClBackend implements Backend {
         MemorySegment handle = cl.createBuffer(context, OpenClLibrary.CL_MEM_READ_WRITE, Math.max(bytes, 4), initial);
         DeviceBuffer b = new DeviceBuffer(handle, bytes);
         live.add(handle.address());
-        CLEANER.register(b, new Release(cl, handle.address(), live));
+        b.cleanable = CLEANER.register(b, new Release(cl, handle.address(), live));
         return b;
     }
 
@@ -273,6 +275,16 @@ public final class OpenClBackend implements Backend {
             cl.enqueueFill(queue, b.handle, argSlot.asSlice(0, 4), 0, bytes);
         }
         return new OpenClMatrix(this, b, 0, rows, cols);
+    }
+
+    @Override
+    public void release(Matrix m) {
+        own(m).buffer.cleanable.clean(); // OpenCL keeps the cl_mem until the kernels queued on it have run
+    }
+
+    /** How many device buffers (matrices and weights) are allocated now. */
+    public int liveBuffers() {
+        return live.size();
     }
 
     @Override

@@ -330,6 +330,22 @@ class OpenClKernelsTest {
     }
 
     @Test
+    void releaseFreesTheBufferAtOnceAndLeavesOthersIntact() {
+        OpenClBackend backend = (OpenClBackend) ocl;
+        Matrix kept = ocl.matrix(2, 8);
+        ocl.write(kept, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+        int before = backend.liveBuffers();
+        Matrix m = ocl.matrix(3, 8);
+        ocl.add(kept.rows(0, 1), kept.rows(1, 1), m.rows(2, 1)); // queued work on it, then released
+        assertEquals(before + 1, backend.liveBuffers());
+        ocl.release(m.rows(2, 1)); // through a view: the whole matrix
+        assertEquals(before, backend.liveBuffers(), "released at once, not at the next GC");
+        ocl.release(m); // twice: harmless
+        assertEquals(before, backend.liveBuffers());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, ocl.read(kept));
+    }
+
+    @Test
     void copyHandlesViewsAndOverlap() {
         Pair a = randomPair(6, 33, 1f);
         Pair b = pair(4, 33, null);

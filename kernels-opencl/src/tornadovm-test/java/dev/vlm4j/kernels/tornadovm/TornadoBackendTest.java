@@ -373,6 +373,23 @@ class TornadoBackendTest {
     }
 
     @Test
+    void releaseReturnsTheHeapRangeAtOnce() {
+        TornadoBackend backend = (TornadoBackend) tornado;
+        Pair kept = random(231, 2, 24, 1);
+        long before = backend.heapFloatsInUse();
+        Matrix m = tornado.matrix(5, 64);
+        Matrix sum = tornado.matrix(2, 24);
+        tornado.add(kept.tornado(), kept.tornado(), sum); // device work around the release
+        long withM = backend.heapFloatsInUse();
+        assertTrue(withM >= before + 5 * 64 + 2 * 24);
+        tornado.release(m.rows(1, 2)); // through a view: the whole matrix
+        assertEquals(withM - 5 * 64, backend.heapFloatsInUse(), "released at once, not at the next GC");
+        tornado.release(m); // twice: harmless
+        assertEquals(withM - 5 * 64, backend.heapFloatsInUse());
+        assertSame(kept, 0, "a matrix that was not released");
+    }
+
+    @Test
     void kernelsIssuedBeforeAFailureInsideAStageStillRun() {
         Pair a = random(211, 2, 16, 1);
         Pair out = pair(new float[32], 2, 16);

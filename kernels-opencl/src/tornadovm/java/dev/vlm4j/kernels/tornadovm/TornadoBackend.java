@@ -473,9 +473,9 @@ public final class TornadoBackend implements Backend {
         }
         int floats = Math.multiplyExact(rows, cols);
         int offset = allocate(floats);
-        TornadoMatrix.Block block = new TornadoMatrix.Block(this, offset, floats);
+        TornadoMatrix.Block block = new TornadoMatrix.Block(this);
         DeviceHeap h = heap;
-        cleaner.register(block, () -> h.release(offset, floats));
+        block.cleanable = cleaner.register(block, () -> h.release(offset, floats));
         zero(offset, floats);
         return new TornadoMatrix(block, offset, rows, cols);
     }
@@ -517,6 +517,16 @@ public final class TornadoBackend implements Backend {
 
     private void release(int offset, int floats) {
         heap.release(offset, floats);
+    }
+
+    @Override
+    public void release(Matrix m) {
+        own(m).block.cleanable.clean(); // kernels run in order: a later owner of the range writes after these read
+    }
+
+    /** Floats of the device heap in use (for tests). */
+    long heapFloatsInUse() {
+        return heap.used();
     }
 
     @Override

@@ -9,8 +9,20 @@ import dev.vlm4j.kernels.Matrix;
  * reachable.
  */
 final class TornadoMatrix implements Matrix {
-    /** An allocated heap range; the backend's cleaner releases it once no matrix refers to it. */
-    record Block(TornadoBackend owner, int offset, int floats) {}
+    /** An allocated heap range, released by {@link TornadoBackend#release} or once no matrix refers to it. */
+    static final class Block {
+        final TornadoBackend owner;
+        /** Returns the range to the heap, at most once. */
+        java.lang.ref.Cleaner.Cleanable cleanable;
+
+        Block(TornadoBackend owner) {
+            this.owner = owner;
+        }
+
+        TornadoBackend owner() {
+            return owner;
+        }
+    }
 
     final Block block;
     final int offset;

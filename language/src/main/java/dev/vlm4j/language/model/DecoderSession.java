@@ -30,6 +30,7 @@ public final class DecoderSession implements AutoCloseable {
     private Scratch scratch;
     private int position;
     private boolean hasPrediction;
+    private boolean closed;
 
     DecoderSession(TextModel model, int contextLength) {
         if (contextLength <= 0) {
@@ -68,6 +69,7 @@ public final class DecoderSession implements AutoCloseable {
 
     /** Runs the model over {@code inputs} in order, as one prompt. Checks the whole prompt fits before any compute. */
     public void append(List<DecoderInput> inputs) {
+        checkOpen();
         int total = 0;
         for (DecoderInput in : inputs) {
             total = Math.addExact(total, in.length());
@@ -91,6 +93,7 @@ public final class DecoderSession implements AutoCloseable {
 
     /** Forgets every position from {@code newPosition} on (rolls a conversation back); the next append starts there. */
     public void truncate(int newPosition) {
+        checkOpen();
         if (newPosition < 0 || newPosition > position) {
             throw new IllegalArgumentException("cannot truncate to " + newPosition + ": session is at " + position);
         }
@@ -115,6 +118,7 @@ public final class DecoderSession implements AutoCloseable {
     }
 
     private void computeLogits() {
+        checkOpen();
         if (!hasPrediction) {
             throw new IllegalStateException("nothing appended yet: there is no next position to predict");
         }
@@ -215,6 +219,9 @@ public final class DecoderSession implements AutoCloseable {
     private Scratch scratch(int n) {
         if (scratch == null || scratch.capacity < n) {
             int capacity = Math.max(n, scratch == null ? 1 : scratch.capacity);
+            if (scratch != null) {
+                scratch.release(backend);
+            }
             scratch = new Scratch(capacity, backend, config);
         }
         return scratch;
@@ -230,10 +237,38 @@ public final class DecoderSession implements AutoCloseable {
                     b.matrix(capacity, c.feedForwardLength()),
                     b.matrix(capacity, c.feedForwardLength()));
         }
+
+        void release(Backend b) {
+            for (Matrix m : List.of(x, h, q, att, gate, up)) {
+                b.release(m);
+            }
+        }
     }
 
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this decoder session is closed");
+        }
+    }
+
+    /** Frees the KV cache and the activation buffers on the backend now (device memory); the session is unusable after. */
     @Override
     public void close() {
-        // Backend matrices are reclaimed with the backend (heap arrays on the CPU); nothing else to release.
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Matrix m : keyCache) {
+            backend.release(m);
+        }
+        for (Matrix m : valueCache) {
+            backend.release(m);
+        }
+        backend.release(lastHidden);
+        backend.release(normed);
+        backend.release(logits);
+        if (scratch != null) {
+            scratch.release(backend);
+        }
     }
 }

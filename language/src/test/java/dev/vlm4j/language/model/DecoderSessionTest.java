@@ -51,6 +51,37 @@ class DecoderSessionTest {
         return new SplittableRandom(seed).ints(n, 0, SMALL.vocab()).toArray();
     }
 
+    @Test
+    void aClosedSessionRefusesWorkAndClosingTwiceIsHarmless() {
+        DecoderSession s = model.newSession(16);
+        s.append(DecoderInput.tokens(randomTokens(3, 9)));
+        s.close();
+        s.close();
+        assertThrows(IllegalStateException.class, () -> s.append(DecoderInput.tokens(1)));
+        assertThrows(IllegalStateException.class, s::argmax);
+        assertThrows(IllegalStateException.class, s::logits);
+    }
+
+    /** Closing a session frees its KV cache and buffers on the device at once (OpenCL; skipped without a device). */
+    @Test
+    void closingASessionFreesItsDeviceMemory() {
+        try (Backend ocl = dev.vlm4j.testing.TestBackends.openCl()) {
+            TextModel onDevice = TextModel.load(file, ocl);
+            dev.vlm4j.kernels.opencl.OpenClBackend cl = (dev.vlm4j.kernels.opencl.OpenClBackend) ocl;
+            try (DecoderSession warmUp = onDevice.newSession(32)) { // the backend's own scratch buffers grow on first use
+                warmUp.append(DecoderInput.tokens(randomTokens(20, 10)));
+                warmUp.argmax();
+            }
+            int before = cl.liveBuffers();
+            try (DecoderSession s = onDevice.newSession(32)) {
+                s.append(DecoderInput.tokens(randomTokens(20, 10)));
+                s.append(DecoderInput.tokens(s.argmax()));
+                assertTrue(cl.liveBuffers() > before + 2 * SMALL.layers(), "KV caches and scratch are device buffers");
+            }
+            assertEquals(before, cl.liveBuffers(), "every buffer of the session is freed on close");
+        }
+    }
+
     /** Rows are computed independently, so batching must not change a single bit of the result. */
     @Test
     void batchedPrefillEqualsTokenByToken() {
