@@ -26,8 +26,10 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -43,11 +45,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Stages ({@link #stage}): the kernels a model issues inside a stage (a ViT block, the projector, a decoder
  * layer, the logits) are recorded instead of run, and run together when the stage ends: as one task graph when
  * the plan has a graph of that stage's shape (its kernels in order; every offset, size and position is a
- * parameter, so all decoder layers, prefill and decode, share one graph), else one by one. A shape seen for the
- * first time is added to the plan at the next host synchronisation ({@link #read}, {@link #argmax}): the plan is
- * rebuilt once, and TornadoVM compiles the stage graph on its first run (warm-up, reported apart in
- * {@link #stats}). So the first image and the first token run kernel by kernel, and everything after runs a
- * graph per stage. A kernel that needs a staging array (uploads, getRows) or the host ends the recorded part.
+ * parameter, so all decoder layers, prefill and decode, share one graph), else one by one. A shape that has run
+ * kernel by kernel {@code stageAfter} times is added to the plan at the next host synchronisation
+ * ({@link #read}, {@link #argmax}): the plan is rebuilt (weights uploaded again), and TornadoVM compiles the stage
+ * graph on its first run (warm-up, reported apart in {@link #stats}). That costs seconds, so only shapes that keep
+ * coming back get graphs: by default after {@value #DEFAULT_STAGE_AFTER} runs (a few tokens of a large model);
+ * {@code -Dvlm4j.tornadovm.stageAfter=1} compiles every stage after its first run, 0 never. A kernel that needs a staging array (uploads, getRows) or the host ends the recorded part.
  *
  * <p>Memory: every activation matrix (activations, KV caches, image embeddings) is a range of one device heap,
  * so the same compiled kernels serve every matrix, and weights live in two arenas (raw ggml blocks and floats).
@@ -73,6 +76,8 @@ public final class TornadoBackend implements Backend {
     static final long MIN_BYTE_HEADROOM = 4 << 20;
     /** Most RoPE pairs per head (rotated dims / 2) supported. */
     static final int MAX_ROPE_PAIRS = 2048;
+    /** Kernel-by-kernel runs of a stage shape after which it gets a graph, unless configured otherwise. */
+    static final int DEFAULT_STAGE_AFTER = 256;
     /** Most stage graphs one plan holds; stages of other shapes run kernel by kernel. */
     static final int MAX_STAGE_GRAPHS = 16;
     /** TornadoVM arrays are int-indexed and carry a small header. */
@@ -108,7 +113,10 @@ public final class TornadoBackend implements Backend {
     private final IntArray stageParams = new IntArray(DevicePlan.MAX_STAGE_TASKS * TornadoKernels.PARAMS);
     private final FloatArray stageFloats = new FloatArray(DevicePlan.MAX_STAGE_TASKS);
     private final FloatArray stageFreq = new FloatArray(MAX_ROPE_PAIRS);
-    /** Every stage shape seen, in order of first sight; the next plan build compiles a graph for each. */
+    private final int stageAfter;
+    /** Kernel-by-kernel runs per stage shape, until the shape is adopted. */
+    private final Map<StageShape, Integer> stageRuns = new HashMap<>();
+    /** The shapes adopted, in order; the next plan build compiles a graph for each. */
     private final Set<StageShape> stageShapes = new LinkedHashSet<>();
     /** The stage being recorded, or null outside {@link #stage}. */
     private Recording recording;
@@ -124,8 +132,10 @@ public final class TornadoBackend implements Backend {
     private int planBuilds;
     private boolean closed;
 
-    TornadoBackend(TornadoDevice device, String description) {
+    /** {@code stageAfter}: kernel-by-kernel runs of a stage shape before it gets a task graph (0: never). */
+    TornadoBackend(TornadoDevice device, String description, int stageAfter) {
         this.device = device;
+        this.stageAfter = stageAfter;
         this.name = "tornadovm (" + description + ")";
         this.planName = "vlm4j" + Integer.toHexString(System.identityHashCode(this));
     }
@@ -428,9 +438,12 @@ public final class TornadoBackend implements Backend {
             plan.runStage(index, launches, freqs);
             return;
         }
-        if (stageShapes.size() < MAX_STAGE_GRAPHS && stageShapes.add(shape)) {
+        if (stageAfter > 0 && stageShapes.size() < MAX_STAGE_GRAPHS && !stageShapes.contains(shape)
+                && stageRuns.merge(shape, 1, Integer::sum) >= stageAfter) {
+            stageShapes.add(shape);
+            stageRuns.remove(shape);
             LOG.log(Logger.Level.DEBUG, () -> "TornadoVM stage '" + shape.name() + "' of " + shape.kernels().size()
-                    + " kernels seen; the next plan build compiles it as one graph: " + shape.kernels());
+                    + " kernels ran " + stageAfter + " times; the next plan build compiles it as one graph: " + shape.kernels());
         }
         int[] saved = params.clone();
         float savedFloat = f.get(0);

@@ -83,9 +83,14 @@ final class TornadoDevices {
 
     /** A backend on the device {@code wanted} names (see {@link TornadoBackendProvider}), the default one for null. */
     TornadoBackend create(String wanted) {
+        return create(wanted, stageGraphThreshold());
+    }
+
+    /** As {@link #create(String)}, compiling stage graphs after {@code stageAfter} kernel-by-kernel runs (0: never). */
+    TornadoBackend create(String wanted, int stageAfter) {
         int index = select(wanted);
         DeviceInfo info = info(index);
-        return new TornadoBackend(all.get(index), info.name() + " via " + info.version());
+        return new TornadoBackend(all.get(index), info.name() + " via " + info.version(), stageAfter);
     }
 
     int select(String wanted) {
@@ -115,5 +120,27 @@ final class TornadoDevices {
             names.add(i + ": " + info(i).name());
         }
         return names.stream().collect(Collectors.joining(", "));
+    }
+
+    /**
+     * How many times a stage shape runs kernel by kernel before the backend compiles it as one task graph:
+     * {@code -Dvlm4j.tornadovm.stageAfter=N} ({@value TornadoBackend#DEFAULT_STAGE_AFTER} by default; 0 turns stage
+     * graphs off). Compiling a graph costs a plan rebuild (weights uploaded again) and TornadoVM's JIT, which only
+     * long runs win back.
+     */
+    static int stageGraphThreshold() {
+        String value = System.getProperty("vlm4j.tornadovm.stageAfter");
+        if (value == null || value.isBlank()) {
+            return TornadoBackend.DEFAULT_STAGE_AFTER;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-Dvlm4j.tornadovm.stageAfter must be a count >= 0 (0: no stage graphs), got '" + value + "'");
     }
 }
