@@ -180,6 +180,35 @@ class TornadoBackendTest {
         assertClose(y, 1e-5, type + " matmul (summation order differs from the CPU's vector lanes)");
     }
 
+    /**
+     * The four-rows-per-item kernels (F32/F16 weights, n >= 4) sum exactly as the one-row kernels: every row bit
+     * for bit (Q8_0/Q4_0 have one kernel for all n: checked the same way).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0"})
+    void tiledMatmulEqualsOneRowAtATimeBitForBit(GgmlType type) {
+        int in = 64;
+        int out = 24;
+        int rows = 7; // a full tile and a partial one
+        Weight w = tornado.weight(tensor("tiled", type, randoms(16, out * in, 0.5), in, out));
+        Weight b = tornado.weight(tensor("tiled.b", GgmlType.F32, randoms(17, out, 1), out));
+        float[] xs = randoms(18, rows * in, 2);
+        Matrix x = tornado.matrix(rows, in);
+        tornado.write(x, xs);
+        Matrix y = tornado.matrix(rows, out);
+        tornado.matmul(w, b, x, y);
+        float[] tiled = tornado.read(y);
+        Matrix one = tornado.matrix(1, out);
+        for (int r = 0; r < rows; r++) {
+            tornado.matmul(w, b, x.row(r), one);
+            float[] expected = tornado.read(one);
+            for (int j = 0; j < out; j++) {
+                assertEquals(Float.floatToIntBits(expected[j]), Float.floatToIntBits(tiled[r * out + j]),
+                        type + " row " + r + " output " + j + ": " + expected[j] + " vs " + tiled[r * out + j]);
+            }
+        }
+    }
+
     @Test
     void matmulIntoAViewOfItsOwnInput() {
         WeightPair w = weight(tensor("square", GgmlType.F32, randoms(14, 32 * 32, 0.3), 32, 32));

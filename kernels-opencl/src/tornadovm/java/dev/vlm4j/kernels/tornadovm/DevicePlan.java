@@ -33,7 +33,8 @@ final class DevicePlan implements AutoCloseable {
     enum Kernel {
         INIT(false), FILL(true), UPLOAD(false), UPLOAD_FLOATS(false), UPLOAD_BYTES(false), COPY(true), ADD(true), MUL(true),
         SWIGLU(true), ACTIVATION(true), ROUND_HALF(true), QUANTIZE_Q8(true), MATMUL_F32(true), MATMUL_F16(true),
-        MATMUL_Q8(true), MATMUL_Q4(true), GET_ROWS(false), RMS_NORM(true), LAYER_NORM(true), SOFTMAX(true), ROPE(true),
+        MATMUL_Q8(true), MATMUL_Q4(true), MATMUL_F32_X4(true), MATMUL_F16_X4(true),
+        GET_ROWS(false), RMS_NORM(true), LAYER_NORM(true), SOFTMAX(true), ROPE(true),
         ATTENTION(true), ARGMAX(true);
 
         /** Whether the kernel reads only the heap, the arenas and its parameters (not a per-call staging array). */
@@ -182,6 +183,8 @@ final class DevicePlan implements AutoCloseable {
             case MATMUL_F16 -> g.task(task, TornadoKernels::matmulF16, ctx, a.act, a.wf, a.wb, p, pb);
             case MATMUL_Q8 -> g.task(task, TornadoKernels::matmulQ8, ctx, a.act, a.wf, a.wb, p, pb);
             case MATMUL_Q4 -> g.task(task, TornadoKernels::matmulQ4, ctx, a.act, a.wf, a.wb, p, pb);
+            case MATMUL_F32_X4 -> g.task(task, TornadoKernels::matmulF32x4, ctx, a.act, a.wf, p, pb);
+            case MATMUL_F16_X4 -> g.task(task, TornadoKernels::matmulF16x4, ctx, a.act, a.wf, a.wb, p, pb);
             case RMS_NORM -> g.task(task, TornadoKernels::rmsNorm, ctx, a.act, a.wf, p, f, pb);
             case LAYER_NORM -> g.task(task, TornadoKernels::layerNorm, ctx, a.act, a.wf, p, f, pb);
             case SOFTMAX -> g.task(task, TornadoKernels::softmax, ctx, a.act, p, pb);

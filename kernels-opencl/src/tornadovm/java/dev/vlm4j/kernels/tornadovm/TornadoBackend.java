@@ -595,15 +595,17 @@ public final class TornadoBackend implements Backend {
         }
         plan(); // places the weights
         int n = in.rows;
-        int items = n * outDim;
+        // F32/F16: four activation rows per work item once there are four (each weight decoded once for them).
+        boolean tiled = n >= 4 && (t.type() == GgmlType.F16 || t.type() == GgmlType.F32);
+        int items = tiled ? (n + 3) / 4 * outDim : n * outDim;
         int biasAt = tb == null ? -1 : tb.floatOffset;
         switch (t.type()) {
             case F16 -> {
                 int rounded = scratch(n * inDim);
                 params(n * inDim, in.offset, 0, rounded);
                 launch(Kernel.ROUND_HALF, n * inDim, TornadoKernels.LOCAL);
-                params(items, rounded, o.offset, outDim, inDim, tw.rawOffset, biasAt);
-                launch(Kernel.MATMUL_F16, items, TornadoKernels.LOCAL);
+                params(items, rounded, o.offset, outDim, inDim, tw.rawOffset, biasAt, 0, n);
+                launch(tiled ? Kernel.MATMUL_F16_X4 : Kernel.MATMUL_F16, items, TornadoKernels.LOCAL);
                 release(rounded, n * inDim);
             }
             case Q8_0, Q4_0 -> {
@@ -626,8 +628,8 @@ public final class TornadoBackend implements Backend {
                     launch(Kernel.COPY, n * inDim, TornadoKernels.LOCAL);
                     src = copy;
                 }
-                params(items, src, o.offset, outDim, inDim, tw.floatOffset, biasAt);
-                launch(Kernel.MATMUL_F32, items, TornadoKernels.LOCAL);
+                params(items, src, o.offset, outDim, inDim, tw.floatOffset, biasAt, 0, n);
+                launch(tiled ? Kernel.MATMUL_F32_X4 : Kernel.MATMUL_F32, items, TornadoKernels.LOCAL);
                 if (copy >= 0) {
                     release(copy, n * inDim);
                 }

@@ -366,6 +366,92 @@ final class TornadoKernels {
         }
     }
 
+    // ---- F32/F16 matmuls over four activation rows per work item (n >= 4: prefill, the ViT) ----
+    // Each weight is read and decoded once for four rows; every output still sums over k in order, so the results
+    // are those of the one-row kernels bit for bit. p as the one-row kernel, but p[0] is ceil(n / 4) * outDim and
+    // p[8] is n; rows past n reuse row r0's activations and are not stored. (Q8_0/Q4_0 have none: tiled the same
+    // way they ran 2x slower on PoCL, whose compiler vectorises the one-row kernels' 32-value block loop.)
+
+    /** Row {@code r0 + i}'s offset when it exists, else row r0's (read, never stored). */
+    static int tileRow(int x0, int r0, int i, int n, int stride) {
+        return r0 + i < n ? x0 + i * stride : x0;
+    }
+
+    /** Stores the four sums of a tile (those of rows that exist), adding the bias when there is one. */
+    static void storeTile(FloatArray act, FloatArray wf, IntArray p, int pb, int r0, int j, float s0, float s1, float s2, float s3) {
+        int outDim = p.get(pb + 3);
+        int n = p.get(pb + 8);
+        int bias = p.get(pb + 6);
+        int out = p.get(pb + 2) + r0 * outDim + j;
+        float b = bias < 0 ? 0f : wf.get(bias + j);
+        act.set(out, bias < 0 ? s0 : s0 + b);
+        if (r0 + 1 < n) {
+            act.set(out + outDim, bias < 0 ? s1 : s1 + b);
+        }
+        if (r0 + 2 < n) {
+            act.set(out + 2 * outDim, bias < 0 ? s2 : s2 + b);
+        }
+        if (r0 + 3 < n) {
+            act.set(out + 3 * outDim, bias < 0 ? s3 : s3 + b);
+        }
+    }
+
+    static void matmulF32x4(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
+        int g = ctx.globalIdx;
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
+            int n = p.get(pb + 8);
+            int r0 = 4 * (g / outDim);
+            int j = g - (r0 / 4) * outDim;
+            int w = p.get(pb + 5) + j * inDim;
+            int x0 = p.get(pb + 1) + r0 * inDim;
+            int x1 = tileRow(x0, r0, 1, n, inDim);
+            int x2 = tileRow(x0, r0, 2, n, inDim);
+            int x3 = tileRow(x0, r0, 3, n, inDim);
+            float s0 = 0f;
+            float s1 = 0f;
+            float s2 = 0f;
+            float s3 = 0f;
+            for (int k = 0; k < inDim; k++) {
+                float wk = wf.get(w + k);
+                s0 += wk * act.get(x0 + k);
+                s1 += wk * act.get(x1 + k);
+                s2 += wk * act.get(x2 + k);
+                s3 += wk * act.get(x3 + k);
+            }
+            storeTile(act, wf, p, pb, r0, j, s0, s1, s2, s3);
+        }
+    }
+
+    static void matmulF16x4(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
+        int g = ctx.globalIdx;
+        if (g < p.get(pb + 0)) {
+            int outDim = p.get(pb + 3);
+            int inDim = p.get(pb + 4);
+            int n = p.get(pb + 8);
+            int r0 = 4 * (g / outDim);
+            int j = g - (r0 / 4) * outDim;
+            int w = p.get(pb + 5) + 2 * j * inDim;
+            int x0 = p.get(pb + 1) + r0 * inDim;
+            int x1 = tileRow(x0, r0, 1, n, inDim);
+            int x2 = tileRow(x0, r0, 2, n, inDim);
+            int x3 = tileRow(x0, r0, 3, n, inDim);
+            float s0 = 0f;
+            float s1 = 0f;
+            float s2 = 0f;
+            float s3 = 0f;
+            for (int k = 0; k < inDim; k++) {
+                float wk = halfToFloat(u16(wb, w + 2 * k), wf);
+                s0 += wk * act.get(x0 + k);
+                s1 += wk * act.get(x1 + k);
+                s2 += wk * act.get(x2 + k);
+                s3 += wk * act.get(x3 + k);
+            }
+            storeTile(act, wf, p, pb, r0, j, s0, s1, s2, s3);
+        }
+    }
+
     /** p: count*cols, out, cols, type, w (wf index or wb byte offset), bytes per row. ids: the row ids. */
     static void getRows(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, IntArray ids, int pb) {
         int g = ctx.globalIdx;
