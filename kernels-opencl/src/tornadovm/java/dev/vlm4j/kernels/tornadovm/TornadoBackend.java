@@ -50,7 +50,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * ({@link #read}, {@link #argmax}): the plan is rebuilt (weights uploaded again), and TornadoVM compiles the stage
  * graph on its first run (warm-up, reported apart in {@link #stats}). That costs seconds, so only shapes that keep
  * coming back get graphs: by default after {@value #DEFAULT_STAGE_AFTER} runs (a few tokens of a large model);
- * {@code -Dvlm4j.tornadovm.stageAfter=1} compiles every stage after its first run, 0 never. A kernel that needs a staging array (uploads, getRows) or the host ends the recorded part.
+ * {@code -Dvlm4j.tornadovm.stageAfter=1} compiles every stage after its first run, 0 never. A kernel that needs a
+ * staging array (uploads, getRows) or the host ends the recorded part.
  *
  * <p>Memory: every activation matrix (activations, KV caches, image embeddings) is a range of one device heap,
  * so the same compiled kernels serve every matrix, and weights live in two arenas (raw ggml blocks and floats).

@@ -177,6 +177,7 @@ public final class VisionEncoder {
      * @throws ImageSizeMismatchException the tensor is not the size this encoder was trained for
      */
     public ImageEmbedding encode(PixelTensor pixels) {
+        scratch(); // allocated (once) outside the stages, so the first stage's kernels are the ones every image runs
         Matrix x = backend.stage("vit-embed", () -> embed(pixels));
         for (int i = 0; i < blocks.size(); i++) {
             int block = i;
