@@ -34,6 +34,7 @@ final class DevicePlan implements AutoCloseable {
         INIT(false), FILL(true), UPLOAD(false), UPLOAD_FLOATS(false), UPLOAD_BYTES(false), COPY(true), ADD(true), MUL(true),
         SWIGLU(true), ACTIVATION(true), ROUND_HALF(true), QUANTIZE_Q8(true), MATMUL_F32(true), MATMUL_F16(true),
         MATMUL_Q8(true), MATMUL_Q4(true), MATMUL_F32_X4(true), MATMUL_F16_X4(true),
+        MATMUL_F32_GROUP(true), MATMUL_F16_GROUP(true), MATMUL_Q8_GROUP(true), MATMUL_Q4_GROUP(true),
         GET_ROWS(false), RMS_NORM(true), LAYER_NORM(true), SOFTMAX(true), ROPE(true),
         ATTENTION(true), ARGMAX(true);
 
@@ -185,6 +186,10 @@ final class DevicePlan implements AutoCloseable {
             case MATMUL_Q4 -> g.task(task, TornadoKernels::matmulQ4, ctx, a.act, a.wf, a.wb, p, pb);
             case MATMUL_F32_X4 -> g.task(task, TornadoKernels::matmulF32x4, ctx, a.act, a.wf, p, pb);
             case MATMUL_F16_X4 -> g.task(task, TornadoKernels::matmulF16x4, ctx, a.act, a.wf, a.wb, p, pb);
+            case MATMUL_F32_GROUP -> g.task(task, TornadoKernels::matmulF32Group, ctx, a.act, a.wf, p, pb);
+            case MATMUL_F16_GROUP -> g.task(task, TornadoKernels::matmulF16Group, ctx, a.act, a.wf, a.wb, p, pb);
+            case MATMUL_Q8_GROUP -> g.task(task, TornadoKernels::matmulQ8Group, ctx, a.act, a.wf, a.wb, p, pb);
+            case MATMUL_Q4_GROUP -> g.task(task, TornadoKernels::matmulQ4Group, ctx, a.act, a.wf, a.wb, p, pb);
             case RMS_NORM -> g.task(task, TornadoKernels::rmsNorm, ctx, a.act, a.wf, p, f, pb);
             case LAYER_NORM -> g.task(task, TornadoKernels::layerNorm, ctx, a.act, a.wf, p, f, pb);
             case SOFTMAX -> g.task(task, TornadoKernels::softmax, ctx, a.act, p, pb);

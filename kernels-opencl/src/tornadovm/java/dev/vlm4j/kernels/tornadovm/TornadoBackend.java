@@ -115,6 +115,7 @@ public final class TornadoBackend implements Backend {
     private final FloatArray stageFloats = new FloatArray(DevicePlan.MAX_STAGE_TASKS);
     private final FloatArray stageFreq = new FloatArray(MAX_ROPE_PAIRS);
     private final int stageAfter;
+    private final boolean groupMatmuls;
     /** Kernel-by-kernel runs per stage shape, until the shape is adopted. */
     private final Map<StageShape, Integer> stageRuns = new HashMap<>();
     /** The shapes adopted, in order; the next plan build compiles a graph for each. */
@@ -133,10 +134,14 @@ public final class TornadoBackend implements Backend {
     private int planBuilds;
     private boolean closed;
 
-    /** {@code stageAfter}: kernel-by-kernel runs of a stage shape before it gets a task graph (0: never). */
-    TornadoBackend(TornadoDevice device, String description, int stageAfter) {
+    /**
+     * {@code stageAfter}: kernel-by-kernel runs of a stage shape before it gets a task graph (0: never);
+     * {@code groupMatmuls}: a work group per matmul output (for GPUs) instead of a work item per output.
+     */
+    TornadoBackend(TornadoDevice device, String description, int stageAfter, boolean groupMatmuls) {
         this.device = device;
         this.stageAfter = stageAfter;
+        this.groupMatmuls = groupMatmuls;
         this.name = "tornadovm (" + description + ")";
         this.planName = "vlm4j" + Integer.toHexString(System.identityHashCode(this));
     }
@@ -596,9 +601,18 @@ public final class TornadoBackend implements Backend {
         }
         plan(); // places the weights
         int n = in.rows;
-        // F32/F16: four activation rows per work item once there are four (each weight decoded once for them).
-        boolean tiled = n >= 4 && (t.type() == GgmlType.F16 || t.type() == GgmlType.F32);
+        // GPUs: a work group per output (coalesced loads). Otherwise an item per output, and for F32/F16 four
+        // activation rows per item once there are four (each weight decoded once for them).
+        boolean tiled = !groupMatmuls && n >= 4 && (t.type() == GgmlType.F16 || t.type() == GgmlType.F32);
         int items = tiled ? (n + 3) / 4 * outDim : n * outDim;
+        int global = groupMatmuls ? items * TornadoKernels.MM_LANES : items;
+        int local = groupMatmuls ? TornadoKernels.MM_LANES : TornadoKernels.LOCAL;
+        Kernel kernel = switch (t.type()) {
+            case F16 -> groupMatmuls ? Kernel.MATMUL_F16_GROUP : tiled ? Kernel.MATMUL_F16_X4 : Kernel.MATMUL_F16;
+            case Q8_0 -> groupMatmuls ? Kernel.MATMUL_Q8_GROUP : Kernel.MATMUL_Q8;
+            case Q4_0 -> groupMatmuls ? Kernel.MATMUL_Q4_GROUP : Kernel.MATMUL_Q4;
+            default -> groupMatmuls ? Kernel.MATMUL_F32_GROUP : tiled ? Kernel.MATMUL_F32_X4 : Kernel.MATMUL_F32;
+        };
         int biasAt = tb == null ? -1 : tb.floatOffset;
         switch (t.type()) {
             case F16 -> {
@@ -606,7 +620,7 @@ public final class TornadoBackend implements Backend {
                 params(n * inDim, in.offset, 0, rounded);
                 launch(Kernel.ROUND_HALF, n * inDim, TornadoKernels.LOCAL);
                 params(items, rounded, o.offset, outDim, inDim, tw.rawOffset, biasAt, 0, n);
-                launch(tiled ? Kernel.MATMUL_F16_X4 : Kernel.MATMUL_F16, items, TornadoKernels.LOCAL);
+                launch(kernel, global, local);
                 release(rounded, n * inDim);
             }
             case Q8_0, Q4_0 -> {
@@ -616,7 +630,7 @@ public final class TornadoBackend implements Backend {
                 params(blocks, in.offset, q, scales);
                 launch(Kernel.QUANTIZE_Q8, blocks, TornadoKernels.LOCAL);
                 params(items, q, o.offset, outDim, inDim, tw.rawOffset, biasAt, scales);
-                launch(t.type() == GgmlType.Q8_0 ? Kernel.MATMUL_Q8 : Kernel.MATMUL_Q4, items, TornadoKernels.LOCAL);
+                launch(kernel, global, local);
                 release(q, n * inDim);
                 release(scales, blocks);
             }
@@ -630,7 +644,7 @@ public final class TornadoBackend implements Backend {
                     src = copy;
                 }
                 params(items, src, o.offset, outDim, inDim, tw.floatOffset, biasAt, 0, n);
-                launch(tiled ? Kernel.MATMUL_F32_X4 : Kernel.MATMUL_F32, items, TornadoKernels.LOCAL);
+                launch(kernel, global, local);
                 if (copy >= 0) {
                     release(copy, n * inDim);
                 }

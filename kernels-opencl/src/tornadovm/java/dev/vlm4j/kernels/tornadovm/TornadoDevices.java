@@ -83,14 +83,32 @@ final class TornadoDevices {
 
     /** A backend on the device {@code wanted} names (see {@link TornadoBackendProvider}), the default one for null. */
     TornadoBackend create(String wanted) {
-        return create(wanted, stageGraphThreshold());
+        int index = select(wanted);
+        return create(index, stageGraphThreshold(), groupMatmuls(all.get(index)));
     }
 
-    /** As {@link #create(String)}, compiling stage graphs after {@code stageAfter} kernel-by-kernel runs (0: never). */
-    TornadoBackend create(String wanted, int stageAfter) {
-        int index = select(wanted);
+    /**
+     * A backend on device {@code index}, compiling stage graphs after {@code stageAfter} kernel-by-kernel runs
+     * (0: never), with a work group per matmul output when {@code groupMatmuls}.
+     */
+    TornadoBackend create(int index, int stageAfter, boolean groupMatmuls) {
         DeviceInfo info = info(index);
-        return new TornadoBackend(all.get(index), info.name() + " via " + info.version(), stageAfter);
+        return new TornadoBackend(all.get(index), info.name() + " via " + info.version(), stageAfter, groupMatmuls);
+    }
+
+    /**
+     * Whether matmuls on {@code device} take a work group per output: on GPUs, where neighbouring lanes then read
+     * neighbouring weights; a work item per output elsewhere (CPUs vectorise across items, FPGAs pipeline them).
+     * {@code -Dvlm4j.tornadovm.matmul=group|item} overrides the choice.
+     */
+    static boolean groupMatmuls(TornadoDevice device) {
+        String choice = System.getProperty("vlm4j.tornadovm.matmul", "");
+        return switch (choice.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "" -> device.getDeviceType() == uk.ac.manchester.tornado.api.enums.TornadoDeviceType.GPU;
+            case "group" -> true;
+            case "item" -> false;
+            default -> throw new IllegalArgumentException("-Dvlm4j.tornadovm.matmul must be group or item, got '" + choice + "'");
+        };
     }
 
     int select(String wanted) {

@@ -366,6 +366,133 @@ final class TornadoKernels {
         }
     }
 
+    // ---- matmuls with a work group per output (GPUs): lanes stride over the inputs, then a tree sum ----
+    // Neighbouring lanes read neighbouring weights (coalesced loads), where the one-item-per-output kernels give
+    // each item its own row. Summation order: per lane in order, then the tree; the CPU sums in its own vector
+    // order, so results agree within float rounding (tested), not bit for bit. p as the one-row kernels; one group
+    // of MM_LANES items per (row, output), p[0] = rows * outDim.
+
+    /** Lanes per output in the work-group matmuls: a warp (NVIDIA) or half a wavefront (AMD). */
+    static final int MM_LANES = 32;
+
+    /** The sum of every lane's {@code value}, valid in lane 0 (all lanes must call it). */
+    static float groupSum(KernelContext ctx, float[] partial, int lane, float value) {
+        partial[lane] = value;
+        ctx.localBarrier();
+        for (int stride = MM_LANES / 2; stride > 0; stride /= 2) {
+            if (lane < stride) {
+                partial[lane] += partial[lane + stride];
+            }
+            ctx.localBarrier();
+        }
+        return partial[0];
+    }
+
+    /** Lane 0's store of output {@code g} (column {@code j}), adding the bias when there is one. */
+    static void storeGroup(FloatArray act, FloatArray wf, IntArray p, int pb, int g, int j, float sum) {
+        int bias = p.get(pb + 6);
+        act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+    }
+
+    static void matmulF32Group(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
+        float[] partial = ctx.allocateFloatLocalArray(MM_LANES);
+        int lane = ctx.localIdx;
+        int g = ctx.groupIdx;
+        int outDim = p.get(pb + 3);
+        int inDim = p.get(pb + 4);
+        int r = g / outDim;
+        int j = g - r * outDim;
+        int w = p.get(pb + 5) + j * inDim;
+        int x = p.get(pb + 1) + r * inDim;
+        float sum = 0f;
+        for (int k = lane; k < inDim; k += MM_LANES) {
+            sum += wf.get(w + k) * act.get(x + k);
+        }
+        float total = groupSum(ctx, partial, lane, sum);
+        if (lane == 0) {
+            storeGroup(act, wf, p, pb, g, j, total);
+        }
+    }
+
+    static void matmulF16Group(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
+        float[] partial = ctx.allocateFloatLocalArray(MM_LANES);
+        int lane = ctx.localIdx;
+        int g = ctx.groupIdx;
+        int outDim = p.get(pb + 3);
+        int inDim = p.get(pb + 4);
+        int r = g / outDim;
+        int j = g - r * outDim;
+        int w = p.get(pb + 5) + 2 * j * inDim;
+        int x = p.get(pb + 1) + r * inDim;
+        float sum = 0f;
+        for (int k = lane; k < inDim; k += MM_LANES) {
+            sum += halfToFloat(u16(wb, w + 2 * k), wf) * act.get(x + k);
+        }
+        float total = groupSum(ctx, partial, lane, sum);
+        if (lane == 0) {
+            storeGroup(act, wf, p, pb, g, j, total);
+        }
+    }
+
+    /** Lanes take whole blocks (32 values, one scale), so each block's integer dot is exact as on the CPU. */
+    static void matmulQ8Group(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
+        float[] partial = ctx.allocateFloatLocalArray(MM_LANES);
+        int lane = ctx.localIdx;
+        int g = ctx.groupIdx;
+        int outDim = p.get(pb + 3);
+        int inDim = p.get(pb + 4);
+        int blocks = inDim / 32;
+        int r = g / outDim;
+        int j = g - r * outDim;
+        int row = p.get(pb + 5) + 34 * blocks * j;
+        int q = p.get(pb + 1) + r * inDim;
+        int s = p.get(pb + 7) + r * blocks;
+        float sum = 0f;
+        for (int b = lane; b < blocks; b += MM_LANES) {
+            int blk = row + 34 * b;
+            float dw = halfToFloat(u16(wb, blk), wf);
+            int isum = 0;
+            for (int k = 0; k < 32; k++) {
+                isum += wb.get(blk + 2 + k) * (int) act.get(q + 32 * b + k);
+            }
+            sum += dw * act.get(s + b) * isum;
+        }
+        float total = groupSum(ctx, partial, lane, sum);
+        if (lane == 0) {
+            storeGroup(act, wf, p, pb, g, j, total);
+        }
+    }
+
+    static void matmulQ4Group(KernelContext ctx, FloatArray act, FloatArray wf, ByteArray wb, IntArray p, int pb) {
+        float[] partial = ctx.allocateFloatLocalArray(MM_LANES);
+        int lane = ctx.localIdx;
+        int g = ctx.groupIdx;
+        int outDim = p.get(pb + 3);
+        int inDim = p.get(pb + 4);
+        int blocks = inDim / 32;
+        int r = g / outDim;
+        int j = g - r * outDim;
+        int row = p.get(pb + 5) + 18 * blocks * j;
+        int q = p.get(pb + 1) + r * inDim;
+        int s = p.get(pb + 7) + r * blocks;
+        float sum = 0f;
+        for (int b = lane; b < blocks; b += MM_LANES) {
+            int blk = row + 18 * b;
+            float dw = halfToFloat(u16(wb, blk), wf);
+            int isum = 0;
+            for (int k = 0; k < 16; k++) {
+                int packed = wb.get(blk + 2 + k) & 0xff;
+                isum += ((packed & 0x0f) - 8) * (int) act.get(q + 32 * b + k)
+                        + ((packed >> 4) - 8) * (int) act.get(q + 32 * b + k + 16);
+            }
+            sum += dw * act.get(s + b) * isum;
+        }
+        float total = groupSum(ctx, partial, lane, sum);
+        if (lane == 0) {
+            storeGroup(act, wf, p, pb, g, j, total);
+        }
+    }
+
     // ---- F32/F16 matmuls over four activation rows per work item (n >= 4: prefill, the ViT) ----
     // Each weight is read and decoded once for four rows; every output still sums over k in order, so the results
     // are those of the one-row kernels bit for bit. p as the one-row kernel, but p[0] is ceil(n / 4) * outDim and
