@@ -73,6 +73,7 @@ abstract class ImageAnswerCommand implements Callable<Integer> {
         t.put("prompt_tokens_per_s", r.timings().promptTokensPerSecond());
         t.put("generated_tokens", r.timings().generatedTokens());
         t.put("decode_tokens_per_s", r.timings().decodeTokensPerSecond());
+        t.put("backend_warmup_ms", r.timings().backendWarmUpMillis());
         return root.toString();
     }
 

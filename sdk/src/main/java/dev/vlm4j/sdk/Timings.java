@@ -10,9 +10,12 @@ package dev.vlm4j.sdk;
  * @param promptMillis      time of that prompt prefill
  * @param generatedTokens   tokens generated
  * @param decodeMillis      time of the generation loop
+ * @param backendWarmUpMillis of all that, the backend's one-time warm-up while this generation ran: device plan
+ *                          builds, weight uploads and kernel compilation (TornadoVM); 0 on backends that keep no
+ *                          such counters (CPU, OpenCL). Subtract it for steady-state speed.
  */
 public record Timings(double imageEncodeMillis, int imagesEncoded, int promptTokens, double promptMillis,
-                      int generatedTokens, double decodeMillis) {
+                      int generatedTokens, double decodeMillis, double backendWarmUpMillis) {
     public double promptTokensPerSecond() {
         return promptMillis <= 0 ? 0 : promptTokens * 1000.0 / promptMillis;
     }

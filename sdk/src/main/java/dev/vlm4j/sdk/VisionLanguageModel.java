@@ -173,6 +173,7 @@ public final class VisionLanguageModel implements AutoCloseable {
                              GenerationRequest request) {
         ensureOpen();
         RenderedPrompt rendered = chatFormat.render(messages, true);
+        double warmUpBefore = backendWarmUpMillis();
         long t0 = System.nanoTime();
         int encodedBefore = (int) imagesEncoded.get();
         List<KvSequence.Chunk> chunks = new ArrayList<>();
@@ -188,7 +189,7 @@ public final class VisionLanguageModel implements AutoCloseable {
             first = false;
         }
         double imageMillis = (System.nanoTime() - t0) / 1e6;
-        return run(kv, chunks, request, imageMillis, (int) imagesEncoded.get() - encodedBefore);
+        return run(kv, chunks, request, imageMillis, (int) imagesEncoded.get() - encodedBefore, warmUpBefore);
     }
 
     /**
@@ -206,13 +207,14 @@ public final class VisionLanguageModel implements AutoCloseable {
         long deadline = options.timeout() == null ? Long.MAX_VALUE : System.nanoTime() + options.timeout().toNanos();
         GenerationRequest request = new GenerationRequest(options.maxTokens(), options.sampling(), options.stops(),
                 deadline, () -> false, onText);
+        double warmUpBefore = backendWarmUpMillis();
         try (KvSequence kv = newSequence()) {
-            return run(kv, List.of(new KvSequence.Chunk.Tokens(tokenizer.encode(text, true, true))), request, 0, 0);
+            return run(kv, List.of(new KvSequence.Chunk.Tokens(tokenizer.encode(text, true, true))), request, 0, 0, warmUpBefore);
         }
     }
 
     private GenerationResult run(KvSequence kv, List<KvSequence.Chunk> chunks, GenerationRequest request,
-                                 double imageMillis, int imagesEncodedNow) {
+                                 double imageMillis, int imagesEncodedNow, double warmUpBefore) {
         int[] promptIds = chunks.stream()
                 .flatMapToInt(c -> c instanceof KvSequence.Chunk.Tokens t ? java.util.Arrays.stream(t.ids()) : java.util.stream.IntStream.empty())
                 .toArray();
@@ -229,7 +231,7 @@ public final class VisionLanguageModel implements AutoCloseable {
         kv.recordGenerated(completion.tokens());
         List<Integer> tokens = java.util.Arrays.stream(completion.tokens()).boxed().toList();
         Timings timings = new Timings(imageMillis, imagesEncodedNow, computed, (t2 - t1) / 1e6,
-                tokens.size(), completion.decodeNanos() / 1e6);
+                tokens.size(), completion.decodeNanos() / 1e6, backendWarmUpMillis() - warmUpBefore);
         return new GenerationResult(completion.text(), tokens, java.util.Arrays.stream(promptIds).boxed().toList(),
                 completion.finishReason(), timings);
     }
@@ -280,6 +282,11 @@ public final class VisionLanguageModel implements AutoCloseable {
             computeLock.unlock();
         }
         return new KvSequence.Chunk.Image(key, e.rows());
+    }
+
+    /** The backend's warm-up so far (plan builds, uploads, JIT), 0 where it keeps no counters. */
+    private double backendWarmUpMillis() {
+        return backend.statistics().map(dev.vlm4j.kernels.BackendStatistics::warmUpMillis).orElse(0.0);
     }
 
     List<String> formatStopStrings() {

@@ -49,9 +49,10 @@ class VlmCommandsTest {
         List<Integer> tokens = new ArrayList<>();
         json.get("tokens").forEach(t -> tokens.add(t.asInt()));
         assertEquals(pair.greedyIds("coffee-rgba.png"), tokens);
-        for (String key : List.of("image_encode_ms", "prompt_tokens_per_s", "decode_tokens_per_s")) {
+        for (String key : List.of("image_encode_ms", "prompt_tokens_per_s", "decode_tokens_per_s", "backend_warmup_ms")) {
             assertTrue(json.get("timings").get(key).isNumber(), key + " in " + r.out());
         }
+        assertEquals(0.0, json.get("timings").get("backend_warmup_ms").asDouble(), "the CPU backend keeps no warm-up counters");
     }
 
     @Test

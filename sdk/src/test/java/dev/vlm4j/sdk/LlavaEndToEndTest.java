@@ -62,6 +62,9 @@ class LlavaEndToEndTest {
             GenerationResult r = model.prompt().image(TinyLlava.image(IMAGE)).text("Describe the image.").maxTokens(24).generate();
             assertEquals(pair.greedyIds(IMAGE), r.tokens(), "greedy ids on " + kind + " must equal llama.cpp's");
             assertEquals(pair.llavaCliPrints(IMAGE), r.text());
+            if (kind == Backend.TORNADOVM) { // it counts its JIT: the first prompt compiles the kernels
+                assertTrue(r.timings().backendWarmUpMillis() > 0, "TornadoVM's warm-up shows in the timings: " + r.timings());
+            }
             // A second prompt takes the embedding from the model's cache, where it stays on the device.
             GenerationResult again = model.prompt().image(TinyLlava.image(IMAGE)).text("Describe the image.").maxTokens(24).generate();
             assertEquals(1, model.imagesEncoded(), "the second prompt must reuse the cached embedding");
