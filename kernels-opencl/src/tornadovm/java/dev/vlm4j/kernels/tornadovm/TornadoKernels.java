@@ -372,6 +372,11 @@ final class TornadoKernels {
     // order, so results agree within float rounding (tested), not bit for bit. p as the one-row kernels; one group
     // of MM_LANES items per (row, output), p[0] = rows * outDim.
 
+    // One kernel per weight type, not one kernel branching on the type: TornadoVM 5.2.0's OpenCL code generator
+    // miscompiles an if/else whose branches each hold a loop producing the same variable (after the merge it copies
+    // the else branch's loop variable over the result, so the F32 branch returned garbage; seen in the printed
+    // kernel, -Dtornado.printKernel=True). No kernel here has that shape.
+
     /** Lanes per output in the work-group matmuls: a warp (NVIDIA) or half a wavefront (AMD). */
     static final int MM_LANES = 32;
 
