@@ -263,4 +263,35 @@ class VectorMatmulTest {
         for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
         return v;
     }
+
+    /** Every finite fp16 value, in the low or the high half of an int lane, converts exactly as Float.float16ToFloat. */
+    @org.junit.jupiter.api.Test
+    void fp16LanesConvertExactlyInEitherHalf() {
+        var species = VectorMatmul.I; // the shape the kernel uses
+        int lanes = species.length();
+        int[] pairs = new int[lanes];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        float[] low = new float[lanes];
+        float[] high = new float[lanes];
+        for (int start = 0; start < 65536; start += lanes) {
+            for (boolean inHigh : new boolean[] {false, true}) {
+                for (int i = 0; i < lanes; i++) {
+                    int h = (start + i) & 0xffff;
+                    int other = random.nextInt(0x10000); // the neighbouring half must not leak in
+                    pairs[i] = inHigh ? (h << 16) | other : (other << 16) | h;
+                }
+                jdk.incubator.vector.IntVector v = jdk.incubator.vector.IntVector.fromArray(species, pairs, 0);
+                float[] got = inHigh ? high : low;
+                (inHigh ? VectorMatmul.highHalfToFloat(v) : VectorMatmul.lowHalfToFloat(v)).intoArray(got, 0);
+                for (int i = 0; i < lanes; i++) {
+                    int h = (start + i) & 0xffff;
+                    if (((h >> 10) & 31) == 31) {
+                        continue; // inf/NaN: weights never hold them
+                    }
+                    assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) h)), Float.floatToRawIntBits(got[i]),
+                            "fp16 0x" + Integer.toHexString(h) + (inHigh ? " in the high half" : " in the low half"));
+                }
+            }
+        }
+    }
 }
