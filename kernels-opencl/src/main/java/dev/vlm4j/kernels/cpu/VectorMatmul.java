@@ -206,8 +206,9 @@ final class VectorMatmul {
                     FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block)));
                     for (int p = 0; p < 16; p += L) {
                         ByteVector packed = ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE);
-                        widen(lowNibbles(packed)).mul(d).intoArray(dst, off + 32 * b + p);
-                        widen(highNibbles(packed)).mul(d).intoArray(dst, off + 32 * b + 16 + p);
+                        IntVector bytes = unsignedBytes(packed);
+                        lowNibbles(bytes).mul(d).intoArray(dst, off + 32 * b + p);
+                        highNibbles(bytes).mul(d).intoArray(dst, off + 32 * b + 16 + p);
                     }
                 }
             }
@@ -271,13 +272,21 @@ final class VectorMatmul {
         return magnitude.reinterpretAsInts().or(pair.and(0x80000000)).reinterpretAsFloats();
     }
 
-    /** Q4_0: element k of a block is the low nibble of byte k, element k+16 the high nibble; both minus 8. */
-    private static ByteVector lowNibbles(ByteVector packed) {
-        return packed.and((byte) 0x0f).sub((byte) 8);
+    /**
+     * L packed Q4_0 bytes, zero-extended to int lanes: the nibbles are then split with int shifts and masks (x86
+     * has no byte shifts, so splitting in byte lanes cost several instructions each).
+     */
+    private static IntVector unsignedBytes(ByteVector packed) {
+        return (IntVector) packed.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
-    private static ByteVector highNibbles(ByteVector packed) {
-        return packed.lanewise(VectorOperators.ASHR, 4).and((byte) 0x0f).sub((byte) 8);
+    /** Q4_0: element k of a block is the low nibble of byte k, element k+16 the high nibble; both minus 8. */
+    static FloatVector lowNibbles(IntVector bytes) {
+        return (FloatVector) bytes.and(0x0f).sub(8).convert(VectorOperators.I2F, 0);
+    }
+
+    static FloatVector highNibbles(IntVector bytes) {
+        return (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
     }
 
     /** L signed bytes to L floats. */
@@ -313,9 +322,9 @@ final class VectorMatmul {
             for (int k = xo; k < end; k += 32, block += 18) {
                 FloatVector blockSum = FloatVector.zero(F);
                 for (int p = 0; p < 16; p += L) {
-                    ByteVector packed = ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE);
-                    blockSum = widen(lowNibbles(packed)).fma(FloatVector.fromArray(F, x, k + p), blockSum);
-                    blockSum = widen(highNibbles(packed)).fma(FloatVector.fromArray(F, x, k + 16 + p), blockSum);
+                    IntVector packed = unsignedBytes(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE));
+                    blockSum = lowNibbles(packed).fma(FloatVector.fromArray(F, x, k + p), blockSum);
+                    blockSum = highNibbles(packed).fma(FloatVector.fromArray(F, x, k + 16 + p), blockSum);
                 }
                 acc = blockSum.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block))), acc);
             }
