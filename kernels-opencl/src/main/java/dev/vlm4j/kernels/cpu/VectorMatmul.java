@@ -39,6 +39,7 @@ final class VectorMatmul {
     private static final VectorSpecies<Byte> BL = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 8));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     /** With 32 vector registers (AVX-512) a 4x4 tile of accumulators fits; with 16 it would spill. */
     private static final boolean WIDE_TILE = F.vectorBitSize() >= 512;
@@ -120,6 +121,15 @@ final class VectorMatmul {
             for (int r = 0; r < rows; r++) {
                 for (int j = from; j < to; j++) {
                     float v = dotQuantizedRow(w, j, x, r * n, n, lanes);
+                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
+                }
+            }
+            return;
+        }
+        if (w.type() == GgmlType.F32 && rows <= 2) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = from; j < to; j++) {
+                    float v = dotF32Row(w, j, x, r * n, n, lanes);
                     out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
                 }
             }
@@ -231,6 +241,24 @@ final class VectorMatmul {
             }
         }
         System.arraycopy(x, xo + k, dst, k, n - k);
+    }
+
+    /**
+     * Row {@code j} of an F32 weight dotted with activation row {@code xo}, straight from the mapped file: the same
+     * sums in the same order as the tiles over a dequantised copy (one accumulator, lanes summed in order, then the
+     * scalar tail), without the copy that doubled the decode's memory traffic.
+     */
+    static float dotF32Row(Tensor w, int j, float[] x, int xo, int n, float[] lanes) {
+        MemorySegment seg = w.data();
+        long at = j * w.rowBytes();
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            acc = FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).fma(FloatVector.fromArray(F, x, xo + k), acc);
+        }
+        float sum = hsum(acc, lanes);
+        for (; k < n; k++) sum += seg.get(FLOAT, at + 4L * k) * x[xo + k];
+        return sum;
     }
 
     /**
