@@ -12,18 +12,8 @@ import java.util.function.Supplier;
  * evicted entry is freed with its matrix once unreachable (a session may still be about to read it).
  */
 final class ImageEmbeddingCache {
-    record Entry(Matrix rows) {
-        int count() {
-            return rows.rows();
-        }
-
-        int width() {
-            return rows.cols();
-        }
-    }
-
     private final int capacity;
-    private final LinkedHashMap<String, ImageEmbeddingCache.Entry> entries;
+    private final LinkedHashMap<String, Matrix> entries;
     private long hits;
 
     ImageEmbeddingCache(int capacity) {
@@ -31,15 +21,15 @@ final class ImageEmbeddingCache {
         this.capacity = capacity;
         this.entries = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, ImageEmbeddingCache.Entry> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, Matrix> eldest) {
                 return size() > ImageEmbeddingCache.this.capacity;
             }
         };
     }
 
-    /** The cached entry for {@code key}, or {@code compute}'s result (cached). Not synchronised: call under a lock. */
-    Entry get(String key, Supplier<Entry> compute) {
-        Entry e = entries.get(key);
+    /** The cached rows for {@code key}, or {@code compute}'s result (cached). Not synchronised: call under a lock. */
+    Matrix get(String key, Supplier<Matrix> compute) {
+        Matrix e = entries.get(key);
         if (e != null) {
             hits++;
             return e;

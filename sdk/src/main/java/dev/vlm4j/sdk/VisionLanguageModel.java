@@ -3,7 +3,9 @@ package dev.vlm4j.sdk;
 import dev.vlm4j.Vlm4jException;
 import dev.vlm4j.gguf.GgufFile;
 import dev.vlm4j.kernels.BackendOptions;
+import dev.vlm4j.kernels.BackendStatistics;
 import dev.vlm4j.kernels.Backends;
+import dev.vlm4j.kernels.Matrix;
 import dev.vlm4j.language.chat.BuiltinChatFormat;
 import dev.vlm4j.language.chat.ChatFormat;
 import dev.vlm4j.language.chat.ChatFormats;
@@ -270,23 +272,23 @@ public final class VisionLanguageModel implements AutoCloseable {
 
     /** The embedding of one encoder input, from the cache or the encoder. */
     private KvSequence.Chunk embed(String key, PixelTensor pixels) {
-        ImageEmbeddingCache.Entry e;
+        Matrix rows;
         computeLock.lock();
         try {
-            e = imageCache.get(key, () -> {
+            rows = imageCache.get(key, () -> {
                 ImageEmbedding emb = encoder.encode(pixels);
                 imagesEncoded.incrementAndGet();
-                return new ImageEmbeddingCache.Entry(emb.matrix()); // stays on the backend: no round trip
+                return emb.matrix(); // stays on the backend: no round trip
             });
         } finally {
             computeLock.unlock();
         }
-        return new KvSequence.Chunk.Image(key, e.rows());
+        return new KvSequence.Chunk.Image(key, rows);
     }
 
     /** The backend's warm-up so far (plan builds, uploads, JIT), 0 where it keeps no counters. */
     private double backendWarmUpMillis() {
-        return backend.statistics().map(dev.vlm4j.kernels.BackendStatistics::warmUpMillis).orElse(0.0);
+        return backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0);
     }
 
     List<String> formatStopStrings() {

@@ -44,6 +44,11 @@ final class DevicePlan implements AutoCloseable {
         Kernel(boolean staged) {
             this.staged = staged;
         }
+
+        /** Whether the kernel reads a float parameter ({@code f}: epsilon, theta scale, attention scale). */
+        boolean readsFloatParameter() {
+            return this == RMS_NORM || this == LAYER_NORM || this == ROPE || this == ATTENTION;
+        }
     }
 
     /** Most tasks in one stage graph. */
@@ -116,8 +121,8 @@ final class DevicePlan implements AutoCloseable {
                     params(g).task("t", TornadoKernels::getRows, ctx, a.act, a.wf, a.wb, a.p, a.ids, 0);
                 }
                 default -> {
-                    g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.p);
-                    if (k == Kernel.RMS_NORM || k == Kernel.LAYER_NORM || k == Kernel.ROPE || k == Kernel.ATTENTION) {
+                    params(g);
+                    if (k.readsFloatParameter()) {
                         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.f);
                     }
                     if (k == Kernel.ROPE) {
@@ -203,10 +208,6 @@ final class DevicePlan implements AutoCloseable {
 
     private TaskGraph params(TaskGraph g) {
         return g.transferToDevice(DataTransferMode.EVERY_EXECUTION, a.p);
-    }
-
-    DeviceArrays arrays() {
-        return a;
     }
 
     /**

@@ -351,8 +351,7 @@ public final class TornadoBackend implements Backend {
             int[] saved = params.clone();
             float savedFloat = f.get(0);
             current = plan();
-            params(saved);
-            f.set(0, savedFloat);
+            setParams(saved, savedFloat);
         }
         if (items <= 0) {
             return;
@@ -454,8 +453,7 @@ public final class TornadoBackend implements Backend {
         int[] saved = params.clone();
         float savedFloat = f.get(0);
         for (Launch l : launches) {
-            params(l.params());
-            f.set(0, l.param());
+            setParams(l.params(), l.param());
             if (l.kernel() == Kernel.ROPE) {
                 for (int i = 0; i < freqs.length; i++) {
                     freq.set(i, freqs[i]);
@@ -463,8 +461,7 @@ public final class TornadoBackend implements Backend {
             }
             plan.launch(l.kernel(), l.items(), l.local());
         }
-        params(saved);
-        f.set(0, savedFloat);
+        setParams(saved, savedFloat); // the caller's kernel may have its parameters in place already
     }
 
     /**
@@ -855,6 +852,12 @@ public final class TornadoBackend implements Backend {
     }
 
     // ---- helpers ----
+
+    /** All parameter slots and the float parameter, as saved from (or recorded with) a launch. */
+    private void setParams(int[] ints, float value) {
+        params(ints);
+        f.set(0, value);
+    }
 
     /** Sets the first parameter slots (the rest keep their values, as kernels ignore them). */
     private void params(int... values) {

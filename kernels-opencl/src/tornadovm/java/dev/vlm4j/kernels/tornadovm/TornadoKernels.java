@@ -272,6 +272,12 @@ final class TornadoKernels {
         }
     }
 
+    /** Stores output {@code g} (column {@code j}) of a matmul, adding the bias when there is one (p[6] >= 0). */
+    static void storeOutput(FloatArray act, FloatArray wf, IntArray p, int pb, int g, int j, float sum) {
+        int bias = p.get(pb + 6);
+        act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+    }
+
     /** p: rows*outDim, x, out, outDim, inDim, w (index in wf), bias (index in wf, or -1). */
     static void matmulF32(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         int g = ctx.globalIdx;
@@ -286,8 +292,7 @@ final class TornadoKernels {
             for (int k = 0; k < inDim; k++) {
                 sum += wf.get(w + k) * act.get(x + k);
             }
-            int bias = p.get(pb + 6);
-            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            storeOutput(act, wf, p, pb, g, j, sum);
         }
     }
 
@@ -305,8 +310,7 @@ final class TornadoKernels {
             for (int k = 0; k < inDim; k++) {
                 sum += halfToFloat(u16(wb, w + 2 * k), wf) * act.get(x + k);
             }
-            int bias = p.get(pb + 6);
-            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            storeOutput(act, wf, p, pb, g, j, sum);
         }
     }
 
@@ -332,8 +336,7 @@ final class TornadoKernels {
                 }
                 sum += dw * act.get(s + b) * isum;
             }
-            int bias = p.get(pb + 6);
-            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            storeOutput(act, wf, p, pb, g, j, sum);
         }
     }
 
@@ -361,8 +364,7 @@ final class TornadoKernels {
                 }
                 sum += dw * act.get(s + b) * isum;
             }
-            int bias = p.get(pb + 6);
-            act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
+            storeOutput(act, wf, p, pb, g, j, sum);
         }
     }
 
@@ -393,12 +395,6 @@ final class TornadoKernels {
         return partial[0];
     }
 
-    /** Lane 0's store of output {@code g} (column {@code j}), adding the bias when there is one. */
-    static void storeGroup(FloatArray act, FloatArray wf, IntArray p, int pb, int g, int j, float sum) {
-        int bias = p.get(pb + 6);
-        act.set(p.get(pb + 2) + g, bias < 0 ? sum : sum + wf.get(bias + j));
-    }
-
     static void matmulF32Group(KernelContext ctx, FloatArray act, FloatArray wf, IntArray p, int pb) {
         float[] partial = ctx.allocateFloatLocalArray(MM_LANES);
         int lane = ctx.localIdx;
@@ -415,7 +411,7 @@ final class TornadoKernels {
         }
         float total = groupSum(ctx, partial, lane, sum);
         if (lane == 0) {
-            storeGroup(act, wf, p, pb, g, j, total);
+            storeOutput(act, wf, p, pb, g, j, total);
         }
     }
 
@@ -435,7 +431,7 @@ final class TornadoKernels {
         }
         float total = groupSum(ctx, partial, lane, sum);
         if (lane == 0) {
-            storeGroup(act, wf, p, pb, g, j, total);
+            storeOutput(act, wf, p, pb, g, j, total);
         }
     }
 
@@ -464,7 +460,7 @@ final class TornadoKernels {
         }
         float total = groupSum(ctx, partial, lane, sum);
         if (lane == 0) {
-            storeGroup(act, wf, p, pb, g, j, total);
+            storeOutput(act, wf, p, pb, g, j, total);
         }
     }
 
@@ -494,7 +490,7 @@ final class TornadoKernels {
         }
         float total = groupSum(ctx, partial, lane, sum);
         if (lane == 0) {
-            storeGroup(act, wf, p, pb, g, j, total);
+            storeOutput(act, wf, p, pb, g, j, total);
         }
     }
 
@@ -513,18 +509,16 @@ final class TornadoKernels {
     static void storeTile(FloatArray act, FloatArray wf, IntArray p, int pb, int r0, int j, float s0, float s1, float s2, float s3) {
         int outDim = p.get(pb + 3);
         int n = p.get(pb + 8);
-        int bias = p.get(pb + 6);
-        int out = p.get(pb + 2) + r0 * outDim + j;
-        float b = bias < 0 ? 0f : wf.get(bias + j);
-        act.set(out, bias < 0 ? s0 : s0 + b);
+        int g = r0 * outDim + j;
+        storeOutput(act, wf, p, pb, g, j, s0);
         if (r0 + 1 < n) {
-            act.set(out + outDim, bias < 0 ? s1 : s1 + b);
+            storeOutput(act, wf, p, pb, g + outDim, j, s1);
         }
         if (r0 + 2 < n) {
-            act.set(out + 2 * outDim, bias < 0 ? s2 : s2 + b);
+            storeOutput(act, wf, p, pb, g + 2 * outDim, j, s2);
         }
         if (r0 + 3 < n) {
-            act.set(out + 3 * outDim, bias < 0 ? s3 : s3 + b);
+            storeOutput(act, wf, p, pb, g + 3 * outDim, j, s3);
         }
     }
 
