@@ -46,8 +46,6 @@ import java.util.concurrent.TimeUnit;
  */
 public class KernelBenchmarks {
     static final int DIM = 2048;
-    /** Weights cycled per benchmark: at least this many bytes, so decode streams from DRAM like a real model. */
-    static final long WORKING_SET = 96L << 20;
     static final int STREAM_FLOATS = 32 << 20; // 128 MiB per array
 
     @State(Scope.Benchmark)
@@ -58,6 +56,9 @@ public class KernelBenchmarks {
         public int rows;
         @Param({"2", "1"})
         public int threads;
+        /** MiB of weights cycled in decode: 96 streams from DRAM like a real model; 1 keeps one matrix in cache (the kernel's own ceiling). */
+        @Param({"96"})
+        public int workingSetMiB;
 
         CpuBackend backend;
         List<Weight> weights;
@@ -75,7 +76,7 @@ public class KernelBenchmarks {
             for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian();
             MemorySegment one = TensorCodecs.quantize(t, values, 0, values.length);
             weightBytes = one.byteSize();
-            int count = (int) Math.max(1, (rows == 1 ? WORKING_SET : weightBytes) / weightBytes);
+            int count = (int) Math.max(1, (rows == 1 ? ((long) workingSetMiB << 20) : weightBytes) / weightBytes);
             weights = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 MemorySegment copy = Arena.global().allocate(one.byteSize(), 64);

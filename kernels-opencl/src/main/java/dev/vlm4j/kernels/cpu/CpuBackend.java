@@ -22,6 +22,8 @@ public final class CpuBackend implements Backend {
     private final ThreadTeam team;
     /** Rounded activations of the current matmul, reused across calls (a backend serves one thread at a time). */
     private float[] activationScratch = new float[0];
+    private short[] quantisedScratch = new short[0];
+    private float[] blockScaleScratch = new float[0];
 
     public CpuBackend(int threads) {
         this.team = new ThreadTeam(threads);
@@ -82,6 +84,21 @@ public final class CpuBackend implements Backend {
             throw new UnsupportedTensorTypeException(t.type());
         }
         int n = Math.multiplyExact(in.rows, inDim);
+        if (t.type() == GgmlType.Q8_0 && in.rows <= 2) {
+            // Decode: integer block dots, as ggml's vec_dot_q8_0_q8_0 (prefill amortises float tiles better).
+            if (quantisedScratch.length < n) {
+                quantisedScratch = new short[n];
+                blockScaleScratch = new float[n / 32];
+            }
+            short[] xq = quantisedScratch;
+            float[] xd = blockScaleScratch;
+            for (int r = 0; r < in.rows; r++) {
+                VectorMatmul.quantizeQ8_0(in.data, in.offset + r * inDim, inDim, xq, r * inDim, xd, r * inDim / 32);
+            }
+            team.parallelFor(outDim, 32, (from, to) ->
+                    VectorMatmul.matmulQ8_0Rows(t, b, xq, xd, in.rows, o.data, o.offset, outDim, from, to));
+            return;
+        }
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
         team.parallelFor(in.rows, 8, (from, to) ->

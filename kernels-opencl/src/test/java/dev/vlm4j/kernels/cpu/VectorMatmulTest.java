@@ -150,8 +150,64 @@ class VectorMatmulTest {
         byte[] q = new byte[cols];
         float[] d = new float[cols / 32];
         GgmlMath.quantizeQ8_0(x, 0, cols, q, 0, d, 0);
+        short[] lanesQ = new short[cols];
+        float[] lanesD = new float[cols / 32];
+        VectorMatmul.quantizeQ8_0(x, 0, cols, lanesQ, 0, lanesD, 0);
         for (int i = 0; i < cols; i++) {
             assertEquals(q[i] * d[i >> 5], got[i], 0f, "element " + i + ": q*d as ggml-cpu's scalar rounding gives it");
+            assertEquals(q[i], lanesQ[i], "element " + i + ": the int8 value ggml-cpu's scalar quantisation gives");
+        }
+        for (int b = 0; b < cols / 32; b++) assertEquals(d[b], lanesD[b], 0f, "block " + b + " scale");
+    }
+
+    /**
+     * The Q8_0 decode's integer block sums at the int8 extremes (weights -128 and 127, activations at +-127: the
+     * largest pairs its 16-bit pair sums hold), against scalar integer sums scaled once per block as ggml does.
+     */
+    @org.junit.jupiter.api.Test
+    void q8DecodeSumsBlocksExactlyAtTheInt8Extremes() {
+        int blocks = 5;
+        int cols = 32 * blocks;
+        int outDim = 3;
+        byte[] raw = new byte[outDim * blocks * 34];
+        SplittableRandom rnd = new SplittableRandom(9);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int row = 0; row < outDim; row++) {
+            for (int b = 0; b < blocks; b++) {
+                int at = (row * blocks + b) * 34;
+                buf.putShort(at, Float.floatToFloat16(0.5f + b));
+                for (int i = 0; i < 32; i++) {
+                    raw[at + 2 + i] = switch (row) {
+                        case 0 -> (byte) -128;
+                        case 1 -> (byte) (i % 2 == 0 ? 127 : -128);
+                        default -> (byte) (rnd.nextInt(256) - 128);
+                    };
+                }
+            }
+        }
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = i % 3 == 0 ? 1f : -1f; // every block's amax is 1: q = +-127
+        for (int i = 64; i < 96; i++) x[i] = -2f;
+        byte[] q = new byte[cols];
+        float[] d = new float[blocks];
+        GgmlMath.quantizeQ8_0(x, 0, cols, q, 0, d, 0);
+        Tensor wt = new Tensor("w", GgmlType.Q8_0, Shape.of(cols, outDim), MemorySegment.ofArray(raw));
+        try (CpuBackend backend = new CpuBackend(1)) {
+            Matrix xm = backend.matrix(1, cols);
+            backend.write(xm, x);
+            Matrix om = backend.matrix(1, outDim);
+            backend.matmul(backend.weight(wt), xm, om);
+            float[] got = backend.read(om);
+            for (int row = 0; row < outDim; row++) {
+                double expected = 0;
+                for (int b = 0; b < blocks; b++) {
+                    long sumi = 0;
+                    for (int i = 0; i < 32; i++) sumi += (long) raw[(row * blocks + b) * 34 + 2 + i] * q[32 * b + i];
+                    expected += sumi * (double) (Float.float16ToFloat(buf.getShort((row * blocks + b) * 34)) * d[b]);
+                }
+                assertEquals(expected, got[row], 1e-6 * Math.abs(expected),
+                        "row " + row + ": exact block sums, float rounding of the scaled sums only (1e-6 relative)");
+            }
         }
     }
 
