@@ -73,7 +73,8 @@ final class BenchCommand implements Callable<Integer> {
     int repetitions;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs before the timed ones: JIT, "
-            + "device kernel compilation, first touch of the weights (default ${DEFAULT-VALUE}; their time is reported)")
+            + "device kernel compilation, first touch of the weights (default ${DEFAULT-VALUE}; their time is reported). "
+            + "With 1 or more, runs are added (up to " + WarmUp.MAX_RUNS + " in all) while the JIT or the backend is still compiling")
     int warmup;
 
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads (default: all cores)")
@@ -97,15 +98,16 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    record Rate(int tokens, double tokensPerSecond, double stddev, double medianTokensPerSecond, double warmupMillis, double[] runs) {}
+    record Rate(int tokens, double tokensPerSecond, double stddev, double medianTokensPerSecond, double warmupMillis,
+                int warmupRuns, double[] runs) {}
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
                   Double decodeFractionOfBandwidth, Map<String, Double> profileMillis, BackendStatistics backendStatistics) {}
 
     record VisionReport(String model, String backend, int threads, int imageSize, int outputTokens, double[] encodeMillis,
-                        double medianMillis, double minMillis, double gflop, double gflopsPerSecond, Map<String, Double> profileMillis,
-                        BackendStatistics backendStatistics) {}
+                        double medianMillis, double minMillis, double gflop, double gflopsPerSecond, int warmupRuns,
+                        double warmupMillis, Map<String, Double> profileMillis, BackendStatistics backendStatistics) {}
 
     @Override
     public Integer call() throws Exception {
@@ -186,26 +188,27 @@ final class BenchCommand implements Callable<Integer> {
 
     private int benchVision(Path mmproj, BackendOptions options) throws Exception {
         try (Backend b = Backends.create(options)) {
-            VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, warmup, repetitions);
+            WarmUp[] warm = new WarmUp[1];
+            VisionBenchmark.Result r = VisionBenchmark.run(mmproj, b, encode -> warm[0] = WarmUp.run(warmup, b, encode), repetitions);
             BackendStatistics statistics = b.statistics().orElse(null);
             Map<String, Double> kernels = null;
             if (profile) {
                 ProfilingBackend profiled = new ProfilingBackend(b);
-                VisionBenchmark.run(mmproj, profiled, 0, 1);
+                VisionBenchmark.run(mmproj, profiled, encode -> { }, 1);
                 kernels = millis(profiled);
             }
             double gflop = (r.vitFlop() + r.projectorFlop()) / 1e9;
             VisionReport report = new VisionReport(r.model(), r.backend(), options.effectiveThreads(), r.config().imageSize(),
-                    r.config().outputTokens(), r.millis(), r.medianMillis(), r.minMillis(), gflop, r.gflopsPerSecond(), kernels,
-                    statistics);
+                    r.config().outputTokens(), r.millis(), r.medianMillis(), r.minMillis(), gflop, r.gflopsPerSecond(),
+                    warm[0].runs(), warm[0].millis(), kernels, statistics);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
             } else {
                 out.printf("mmproj: %s (image %dpx -> %d tokens), backend: %s%n", report.model(), report.imageSize(),
                         report.outputTokens(), report.backend());
-                out.printf("encode one image: median %.1f ms, min %.1f ms over %d runs (%.2f GFLOP: %.1f GFLOP/s)%n",
-                        report.medianMillis(), report.minMillis(), repetitions, gflop, report.gflopsPerSecond());
+                out.printf("encode one image: median %.1f ms, min %.1f ms over %d runs (%.2f GFLOP: %.1f GFLOP/s; warm-up, not counted: %s)%n",
+                        report.medianMillis(), report.minMillis(), repetitions, gflop, report.gflopsPerSecond(), warm[0]);
                 printStatistics(out, statistics);
                 printProfile(out, kernels);
             }
@@ -263,26 +266,22 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Rate measure(Backend backend, int tokens, Runnable run) {
-        long warmStart = System.nanoTime();
-        for (int i = 0; i < warmup; i++) {
-            run.run(); // warm-up: JIT (and a device backend's kernel compilation), first touch of the mapped weights
-        }
-        double warmupMillis = (System.nanoTime() - warmStart) / 1e6;
-        double backendWarmUp = backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0);
+        WarmUp warm = WarmUp.run(warmup, backend, run);
+        double backendWarmUp = WarmUp.backendWarmUpMillis(backend);
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();
             run.run();
             rates[i] = tokens / ((System.nanoTime() - start) / 1e9);
         }
-        double lateWarmUp = backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0) - backendWarmUp;
+        double lateWarmUp = WarmUp.backendWarmUpMillis(backend) - backendWarmUp;
         if (lateWarmUp > 100) { // e.g. TornadoVM compiling stage graphs adopted late in the warm-up runs
             spec.commandLine().getErr().printf("vlm4j: %.0f ms of the backend's warm-up (plan builds, JIT) fell into the timed runs; "
                     + "raise --warmup%n", lateWarmUp);
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        return new Rate(tokens, mean, Math.sqrt(var), VisionBenchmark.median(rates), warmupMillis, rates);
+        return new Rate(tokens, mean, Math.sqrt(var), VisionBenchmark.median(rates), warm.millis(), warm.runs(), rates);
     }
 
     private void print(Report r) throws Exception {
@@ -294,9 +293,9 @@ final class BenchCommand implements Callable<Integer> {
                     r.parameters() / 1e6, r.backend());
             out.printf("%-8s %12s%n", "test", "t/s");
             if (r.prefill() != null) {
-                out.printf("pp%-6d %8.1f ± %.1f   (median %.1f; warm-up, not counted: %.0f ms)%n", r.prefill().tokens(),
+                out.printf("pp%-6d %8.1f ± %.1f   (median %.1f; warm-up, not counted: %s)%n", r.prefill().tokens(),
                         r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().medianTokensPerSecond(),
-                        r.prefill().warmupMillis());
+                        warmUp(r.prefill()));
             }
             if (r.decode() != null) {
                 out.printf("tg%-6d %8.1f ± %.1f   (median %.1f; %.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
@@ -307,12 +306,16 @@ final class BenchCommand implements Callable<Integer> {
                     out.printf(" = %.0f%% of measured read bandwidth %.1f GB/s", 100 * r.decodeFractionOfBandwidth(),
                             r.memoryReadGigabytesPerSecond());
                 }
-                out.printf("; warm-up, not counted: %.0f ms)%n", r.decode().warmupMillis());
+                out.printf("; warm-up, not counted: %s)%n", warmUp(r.decode()));
             }
             printStatistics(out, r.backendStatistics());
             printProfile(out, r.profileMillis());
         }
         out.flush();
+    }
+
+    private static String warmUp(Rate rate) {
+        return new WarmUp(rate.warmupRuns(), rate.warmupMillis()).toString();
     }
 
     private static void printStatistics(PrintWriter out, BackendStatistics statistics) {

@@ -20,6 +20,8 @@ class BenchCommandTest {
         assertTrue(j.at("/prefill/tokensPerSecond").asDouble() > 0, j.toString());
         assertTrue(j.at("/decode/tokensPerSecond").asDouble() > 0, j.toString());
         assertTrue(j.at("/decode/warmupMillis").asDouble() > 0, "warm-up time is reported apart: " + j);
+        int warmupRuns = j.at("/prefill/warmupRuns").asInt();
+        assertTrue(warmupRuns >= 1 && warmupRuns <= WarmUp.MAX_RUNS, "at least the one warm-up run asked for, at most the cap: " + j);
         assertTrue(j.get("decodeGigabytesPerSecond").asDouble() > 0, j.toString());
         assertEquals(2, j.at("/prefill/runs").size(), "every timed run is listed: " + j);
         double lo = Math.min(j.at("/prefill/runs/0").asDouble(), j.at("/prefill/runs/1").asDouble());
@@ -31,6 +33,7 @@ class BenchCommandTest {
     void noWarmupRunWhenAskedForNone() throws Exception {
         JsonNode j = benchTextModel("-p", "0", "-n", "2", "-r", "1", "--warmup", "0", "-t", "1");
         assertEquals(0.0, j.at("/decode/warmupMillis").asDouble(), 1.0, "no warm-up run: " + j);
+        assertEquals(0, j.at("/decode/warmupRuns").asInt(), "no warm-up run: " + j);
         assertEquals(1, j.at("/decode/runs").size());
         assertEquals(2, VlmCommandsTest.cli("bench", "-m", "x.gguf", "--warmup", "-1").exit(), "negative warm-up is a usage error");
     }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * Times {@link VisionEncoder#encode} on one image: a few warm-up encodes, then {@code runs} timed ones. The
@@ -86,15 +87,16 @@ public final class VisionBenchmark {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Encodes a fixed random image {@code warmup} times, then times {@code runs} encodes. */
-    public static Result run(Path mmproj, Backend backend, int warmup, int runs) {
+    /**
+     * Hands one encode of a fixed random image to {@code warmUp} (which runs it as often as it sees fit, untimed),
+     * then times {@code runs} encodes.
+     */
+    public static Result run(Path mmproj, Backend backend, Consumer<Runnable> warmUp, int runs) {
         try (GgufFile file = GgufFile.open(mmproj)) {
             VisionEncoder encoder = VisionEncoder.load(file, backend);
             VisionConfig c = encoder.config();
             PixelTensor pixels = randomImage(c.imageSize(), 1);
-            for (int i = 0; i < warmup; i++) {
-                encoder.encode(pixels).toFloats();
-            }
+            warmUp.accept(() -> encoder.encode(pixels).toFloats());
             double[] millis = new double[runs];
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();

@@ -1,0 +1,56 @@
+package dev.vlm4j.cli;
+
+import dev.vlm4j.kernels.Backend;
+import dev.vlm4j.kernels.BackendStatistics;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The untimed runs before a benchmark's timed ones, and what they cost. After the first prefill run C2 is still
+ * compiling the matmul tiles on its background threads, and the next two runs came out up to 40 % slow; so with
+ * at least one run asked for, warm-up goes on until a run compiles (almost) nothing new, in the JIT or in the
+ * backend (TornadoVM's graphs), at most {@link #MAX_RUNS} runs in all.
+ */
+record WarmUp(int runs, double millis) {
+    /** A cap, so that a JVM that never settles cannot loop forever. */
+    static final int MAX_RUNS = 10;
+    /** A run counts as settled when compilation took less than this share of its wall time. */
+    static final double SETTLED_SHARE = 0.05;
+
+    static WarmUp run(int minimum, Backend backend, Runnable body) {
+        return run(minimum, () -> jitMillis() + backendWarmUpMillis(backend), body);
+    }
+
+    /** As {@link #run(int, Backend, Runnable)}, with {@code compiledMillis} the compile time spent so far. */
+    static WarmUp run(int minimum, DoubleSupplier compiledMillis, Runnable body) {
+        long start = System.nanoTime();
+        int runs = 0;
+        boolean compiling = true;
+        while (runs < minimum || (minimum > 0 && compiling && runs < MAX_RUNS)) {
+            double compiledBefore = compiledMillis.getAsDouble();
+            long runStart = System.nanoTime();
+            body.run(); // JIT, a device backend's kernel compilation, first touch of the mapped weights
+            double runMillis = (System.nanoTime() - runStart) / 1e6;
+            compiling = compiledMillis.getAsDouble() - compiledBefore > SETTLED_SHARE * runMillis;
+            runs++;
+        }
+        return new WarmUp(runs, (System.nanoTime() - start) / 1e6);
+    }
+
+    static double backendWarmUpMillis(Backend backend) {
+        return backend.statistics().map(BackendStatistics::warmUpMillis).orElse(0.0);
+    }
+
+    /** Milliseconds the JVM's JIT compilers have worked so far (0 where the JVM does not count them). */
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "%d run%s, %.0f ms", runs, runs == 1 ? "" : "s", millis);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.vlm4j.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The warm-up policy: the runs asked for, more while compilation goes on, never more than the cap. */
+class WarmUpTest {
+    @Test
+    void stopsAtTheMinimumWhenNothingCompiles() {
+        AtomicInteger bodyRuns = new AtomicInteger();
+        assertEquals(1, WarmUp.run(1, () -> 0.0, bodyRuns::incrementAndGet).runs());
+        assertEquals(3, WarmUp.run(3, () -> 0.0, bodyRuns::incrementAndGet).runs());
+        assertEquals(4, bodyRuns.get(), "each run is one call of the body");
+    }
+
+    @Test
+    void goesOnWhileCompilingUpToTheCap() {
+        double[] compiled = {0};
+        AtomicInteger bodyRuns = new AtomicInteger();
+        // every run compiles for 1000 ms more: never settles
+        WarmUp w = WarmUp.run(1, () -> compiled[0], () -> { compiled[0] += 1000; bodyRuns.incrementAndGet(); });
+        assertEquals(WarmUp.MAX_RUNS, w.runs());
+        assertEquals(WarmUp.MAX_RUNS, bodyRuns.get());
+        // compiles during the first two runs only: the third run is the settled one
+        compiled[0] = 0;
+        bodyRuns.set(0);
+        WarmUp settling = WarmUp.run(1, () -> compiled[0], () -> { if (bodyRuns.incrementAndGet() <= 2) compiled[0] += 1000; });
+        assertEquals(3, settling.runs());
+    }
+
+    @Test
+    void zeroMeansNoWarmUpEvenWhileCompiling() {
+        double[] compiled = {0};
+        assertEquals(0, WarmUp.run(0, () -> compiled[0]++, () -> { }).runs());
+    }
+}
