@@ -10,8 +10,10 @@ import java.util.function.DoubleSupplier;
 /**
  * The untimed runs before a benchmark's timed ones, and what they cost. After the first prefill run C2 is still
  * compiling the matmul tiles on its background threads, and the next two runs came out up to 40 % slow; so with
- * at least one run asked for, warm-up goes on until a run compiles (almost) nothing new, in the JIT or in the
- * backend (TornadoVM's graphs), at most {@link #MAX_RUNS} runs in all.
+ * at least one run asked for, warm-up goes on until two runs in a row compile (almost) nothing new, in the JIT or
+ * in the backend (TornadoVM's graphs), at most {@link #MAX_RUNS} runs in all. (One quiet run was not enough: C2
+ * compiles in bursts, and a decode run with nothing compiled was still 30 % slower than the runs after the next
+ * burst.)
  */
 record WarmUp(int runs, double millis) {
     /** A cap, so that a JVM that never settles cannot loop forever. */
@@ -27,13 +29,14 @@ record WarmUp(int runs, double millis) {
     static WarmUp run(int minimum, DoubleSupplier compiledMillis, Runnable body) {
         long start = System.nanoTime();
         int runs = 0;
-        boolean compiling = true;
-        while (runs < minimum || (minimum > 0 && compiling && runs < MAX_RUNS)) {
+        int quietRuns = 0;
+        while (runs < minimum || (minimum > 0 && quietRuns < 2 && runs < MAX_RUNS)) {
             double compiledBefore = compiledMillis.getAsDouble();
             long runStart = System.nanoTime();
             body.run(); // JIT, a device backend's kernel compilation, first touch of the mapped weights
             double runMillis = (System.nanoTime() - runStart) / 1e6;
-            compiling = compiledMillis.getAsDouble() - compiledBefore > SETTLED_SHARE * runMillis;
+            boolean quiet = compiledMillis.getAsDouble() - compiledBefore <= SETTLED_SHARE * runMillis;
+            quietRuns = quiet ? quietRuns + 1 : 0;
             runs++;
         }
         return new WarmUp(runs, (System.nanoTime() - start) / 1e6);
