@@ -43,8 +43,6 @@ final class VectorMatmul {
     /** 2L shorts in F's shape (a product vector) and the 2L weight bytes widened into it. */
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_64.withShape(F.vectorShape());
     private static final VectorSpecies<Byte> B2L = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16));
-    /** L shorts: quantised activations on their way from float lanes to the short array. */
-    private static final VectorSpecies<Short> SL = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -118,19 +116,17 @@ final class VectorMatmul {
 
     /**
      * One row of activations quantised to Q8_0 blocks exactly as {@link #roundQ8_0} rounds them, kept as the int8
-     * values {@code q} (in shorts, the width they are multiplied in) and one scale {@code d} per block of 32.
+     * values {@code q} (in shorts, the width they are multiplied in) and one scale {@code d} per block of 32. Plain
+     * loops: C2 vectorises them as fast as Vector API code (103 vs 123 ns per 2048 values), and where this runs
+     * cold (once per prefill, for the last row's logits) the interpreter does not crawl through Vector API fallbacks.
      */
     static void quantizeQ8_0(float[] x, int xo, int cols, short[] q, int qo, float[] d, int dOff) {
         for (int b = 0; b < cols; b += 32) {
-            FloatVector m = FloatVector.zero(F);
-            for (int p = 0; p < 32; p += L) m = m.max(FloatVector.fromArray(F, x, xo + b + p).abs());
-            float amax = m.reduceLanes(VectorOperators.MAX);
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[xo + b + i]));
             d[dOff + (b >> 5)] = Float.float16ToFloat(Float.floatToFloat16(amax / 127.f));
             float id = amax != 0.0f ? 127.f / amax : 0.0f;
-            for (int p = 0; p < 32; p += L) {
-                FloatVector t = FloatVector.fromArray(F, x, xo + b + p).mul(id).add(MAGIC).sub(MAGIC);
-                ((ShortVector) t.convertShape(VectorOperators.F2S, SL, 0)).intoArray(q, qo + b + p);
-            }
+            for (int i = 0; i < 32; i++) q[qo + b + i] = (short) (int) ((x[xo + b + i] * id + MAGIC) - MAGIC);
         }
     }
 
