@@ -200,13 +200,21 @@ class VectorMatmulTest {
             float[] got = backend.read(om);
             for (int row = 0; row < outDim; row++) {
                 double expected = 0;
+                double magnitude = 0;
                 for (int b = 0; b < blocks; b++) {
                     long sumi = 0;
-                    for (int i = 0; i < 32; i++) sumi += (long) raw[(row * blocks + b) * 34 + 2 + i] * q[32 * b + i];
-                    expected += sumi * (double) (Float.float16ToFloat(buf.getShort((row * blocks + b) * 34)) * d[b]);
+                    long sumAbs = 0;
+                    for (int i = 0; i < 32; i++) {
+                        long p = (long) raw[(row * blocks + b) * 34 + 2 + i] * q[32 * b + i];
+                        sumi += p;
+                        sumAbs += Math.abs(p);
+                    }
+                    double scale = Float.float16ToFloat(buf.getShort((row * blocks + b) * 34)) * d[b];
+                    expected += sumi * scale;
+                    magnitude += sumAbs * Math.abs(scale);
                 }
-                assertEquals(expected, got[row], 1e-6 * Math.abs(expected),
-                        "row " + row + ": exact block sums, float rounding of the scaled sums only (1e-6 relative)");
+                assertEquals(expected, got[row], 1e-6 * magnitude, "row " + row
+                        + ": exact block sums, float rounding of the scaled partial sums only (1e-6 of the sum of |products|)");
             }
         }
     }
