@@ -15,6 +15,18 @@ public final class TinyLlava {
     private TinyLlava() {
     }
 
+    /**
+     * The number of greedy steps of a reference {@code run} before the first whose top-1/top-2 margin is within
+     * twice {@code tolerance} (the largest logit difference allowed from llama.cpp): up to there every faithful
+     * implementation picks llava-cli's token; at a near-tie float rounding may pick the other one.
+     */
+    public static int idsBeforeNearTie(JsonNode run, double tolerance) {
+        JsonNode margins = run.at("/greedy/top1_minus_top2");
+        int n = 0;
+        while (n < margins.size() && margins.get(n).asDouble() > 2 * tolerance) n++;
+        return n;
+    }
+
     /** One text/mmproj pair as llama.cpp ran it, with the reference runs per image. */
     public record Pair(String text, String mmproj, JsonNode reference) {
         public Path textPath() {
@@ -50,10 +62,7 @@ public final class TinyLlava {
                 case "f16" -> 1e-2;
                 default -> 0.12; // quantised decoders: a changed input can move a Q8 activation a rounding step
             };
-            JsonNode margins = run(image).at("/greedy/top1_minus_top2");
-            int n = 0;
-            while (n < margins.size() && margins.get(n).asDouble() > 2 * tolerance) n++;
-            return n;
+            return TinyLlava.idsBeforeNearTie(run(image), tolerance);
         }
 
         public String llavaCliPrints(String image) {
