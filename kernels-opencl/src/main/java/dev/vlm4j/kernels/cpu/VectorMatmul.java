@@ -160,13 +160,18 @@ final class VectorMatmul {
         int end = xo + n;
         int k = xo;
         for (; k + 64 <= end; k += 64, block += 68) {
-            even = blockDot(seg, block, xq, k).fma(FloatVector.broadcast(F, blockScale(seg, block) * xd[k >> 5]), even);
-            odd = blockDot(seg, block + 34, xq, k + 32).fma(FloatVector.broadcast(F, blockScale(seg, block + 34) * xd[(k >> 5) + 1]), odd);
+            even = addScaledBlock(even, seg, block, xq, xd, k);
+            odd = addScaledBlock(odd, seg, block + 34, xq, xd, k + 32);
         }
         if (k < end) {
-            even = blockDot(seg, block, xq, k).fma(FloatVector.broadcast(F, blockScale(seg, block) * xd[k >> 5]), even);
+            even = addScaledBlock(even, seg, block, xq, xd, k);
         }
         return hsum(even.add(odd), lanes);
+    }
+
+    /** {@code acc} plus the Q8_0 block at {@code block} dotted with the activations at {@code k}, times both scales. */
+    private static FloatVector addScaledBlock(FloatVector acc, MemorySegment seg, long block, short[] xq, float[] xd, int k) {
+        return blockDot(seg, block, xq, k).fma(FloatVector.broadcast(F, blockScale(seg, block) * xd[k >> 5]), acc);
     }
 
     private static float blockScale(MemorySegment seg, long block) {
