@@ -13,6 +13,9 @@ import dev.vlm4j.tensor.GgmlType;
 import dev.vlm4j.tensor.Tensor;
 import dev.vlm4j.tensor.UnsupportedTensorTypeException;
 import dev.vlm4j.tensor.TensorCodecs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The CPU backend: activations on the Java heap, weights read in place from the memory-mapped file, work split
@@ -24,6 +27,8 @@ public final class CpuBackend implements Backend {
     private float[] activationScratch = new float[0];
     private short[] quantisedScratch = new short[0];
     private float[] blockScaleScratch = new float[0];
+    /** Decode activations, aligned to a cache line (see {@link VectorMatmul#matmulDecodeRows}); grown on demand. */
+    private MemorySegment decodeActivations = MemorySegment.NULL;
 
     public CpuBackend(int threads) {
         this.team = new ThreadTeam(threads);
@@ -99,12 +104,39 @@ public final class CpuBackend implements Backend {
                     VectorMatmul.matmulQ8_0Rows(t, b, xq, xd, in.rows, o.data, o.offset, outDim, from, to));
             return;
         }
+        if (in.rows <= 2 && VectorMatmul.hasFloatRowDot(t.type())) {
+            matmulDecode(t, b, in, o, outDim, n);
+            return;
+        }
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
         team.parallelFor(in.rows, 8, (from, to) ->
                 VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs));
         team.parallelFor(outDim, 32, (from, to) ->
                 VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
+    }
+
+    /**
+     * One or two activation rows of an F32, F16 or Q4_0 weight: each weight row dotted straight from the mapped
+     * file, against activations laid out once in cache-line-aligned native memory for every thread (see
+     * {@link VectorMatmul#matmulDecodeRows}).
+     */
+    private void matmulDecode(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim, int n) {
+        int inDim = t.columns();
+        long rowBytes = VectorMatmul.decodeRowBytes(inDim);
+        if (decodeActivations.byteSize() < rowBytes * in.rows) {
+            decodeActivations = Arena.ofAuto().allocate(rowBytes * in.rows, VectorMatmul.CACHE_LINE);
+        }
+        MemorySegment xa = decodeActivations;
+        if (activationScratch.length < n) activationScratch = new float[n];
+        float[] xs = activationScratch;
+        VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
+        float[] tmp = new float[inDim];
+        for (int r = 0; r < in.rows; r++) {
+            VectorMatmul.layOutDecodeRow(t.type(), xs, r * inDim, inDim, tmp, xa, r * rowBytes);
+        }
+        team.parallelFor(outDim, 32, (from, to) ->
+                VectorMatmul.matmulDecodeRows(t, b, xa, rowBytes, in.rows, o.data, o.offset, outDim, from, to));
     }
 
     @Override

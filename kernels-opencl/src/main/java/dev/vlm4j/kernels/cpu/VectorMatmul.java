@@ -45,6 +45,8 @@ final class VectorMatmul {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_64.withShape(F.vectorShape());
     private static final VectorSpecies<Byte> B2L = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final long CACHE_LINE = 64;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
@@ -131,6 +133,7 @@ final class VectorMatmul {
         }
     }
 
+
     /**
      * Decode with Q8_0 weights, as ggml's {@code vec_dot_q8_0_q8_0}: for rows {@code j in [from, to)},
      * {@code out[r*outStride + j] = sum over blocks of (int dot of the block) * d_w * d_x (+ bias[j])}, with the
@@ -207,6 +210,66 @@ final class VectorMatmul {
         return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
+    /** Types {@link #matmulDecodeRows} serves. */
+    static boolean hasFloatRowDot(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q4_0;
+    }
+
+    /** Bytes of one activation row in {@link #matmulDecodeRows}'s layout, rounded up to whole cache lines. */
+    static long decodeRowBytes(int n) {
+        return (4L * n + CACHE_LINE - 1) & -CACHE_LINE;
+    }
+
+    /**
+     * One prepared activation row ({@link #prepareActivations}) into {@code dst} at byte {@code at} in the layout
+     * {@link #matmulDecodeRows} reads: pair-permuted for F16 ({@link #pairPermute}), as it is for F32 and Q4_0.
+     */
+    static void layOutDecodeRow(GgmlType type, float[] x, int xo, int n, float[] tmp, MemorySegment dst, long at) {
+        if (type == GgmlType.F16) {
+            pairPermute(x, xo, tmp, n);
+            MemorySegment.copy(tmp, 0, dst, ValueLayout.JAVA_FLOAT, at, n);
+        } else {
+            MemorySegment.copy(x, xo, dst, ValueLayout.JAVA_FLOAT, at, n);
+        }
+    }
+
+    /**
+     * Decode: {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)} of
+     * an F32, F16 or Q4_0 weight, each row dotted straight from the mapped file. The {@code rows} activation
+     * rows lie in {@code x}, {@code rowBytes} apart, as {@link #layOutDecodeRow} puts them. (Q8_0 has its own
+     * integer path, {@link #matmulQ8_0Rows}.)
+     *
+     * <p>{@code x} must start on a cache line. A 512-bit load from a float[] crosses two lines wherever the array
+     * happens to sit 16 bytes off one, which the JVM decides anew in each run and may change at each GC: Q4_0
+     * matrix × vector ran 7.1–9.9 GB/s from an array against a steady 11.0–11.3 from aligned native memory (JMH,
+     * one thread, cache-resident), F16 21.7–23.3 against 27.0–28.9. (Q8_0's short[] read from native memory the
+     * same way ran at half its speed, so it stays an array.)
+     */
+    static void matmulDecodeRows(Tensor w, float[] bias, MemorySegment x, long rowBytes, int rows,
+                                 float[] out, int outOffset, int outStride, int from, int to) {
+        int n = w.columns();
+        float[] lanes = new float[16];
+        for (int r = 0; r < rows; r++) {
+            long xo = r * rowBytes;
+            int o = outOffset + r * outStride;
+            switch (w.type()) {
+                case F32 -> {
+                    for (int j = from; j < to; j++) out[o + j] = dotF32Row(w, j, x, xo, n, lanes);
+                }
+                case F16 -> {
+                    for (int j = from; j < to; j++) out[o + j] = dotF16Row(w, j, x, xo, n, lanes);
+                }
+                case Q4_0 -> {
+                    for (int j = from; j < to; j++) out[o + j] = dotQ4_0Row(w, j, x, xo, n, lanes);
+                }
+                default -> throw new IllegalArgumentException("no row dot for " + w.type());
+            }
+            if (bias != null) {
+                for (int j = from; j < to; j++) out[o + j] += bias[j];
+            }
+        }
+    }
+
     /**
      * {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)}.
      * {@code x} is prepared with {@link #prepareActivations}.
@@ -215,35 +278,6 @@ final class VectorMatmul {
                            int from, int to) {
         int n = w.columns();
         float[] lanes = new float[SUMS + 16]; // the tiles' accumulators on their way to lane sums
-        if (w.type() == GgmlType.Q4_0 && rows <= 2) {
-            for (int r = 0; r < rows; r++) {
-                for (int j = from; j < to; j++) {
-                    float v = dotQ4_0Row(w, j, x, r * n, n, lanes);
-                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
-                }
-            }
-            return;
-        }
-        if (w.type() == GgmlType.F32 && rows <= 2) {
-            for (int r = 0; r < rows; r++) {
-                for (int j = from; j < to; j++) {
-                    float v = dotF32Row(w, j, x, r * n, n, lanes);
-                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
-                }
-            }
-            return;
-        }
-        if (w.type() == GgmlType.F16 && rows <= 2) {
-            float[] xp = new float[n];
-            for (int r = 0; r < rows; r++) {
-                pairPermute(x, r * n, xp, n);
-                for (int j = from; j < to; j++) {
-                    float v = dotF16Row(w, j, xp, n, lanes);
-                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
-                }
-            }
-            return;
-        }
         float[] buf = new float[GROUP_ROWS * n];
         for (int g = from; g < to; g += GROUP_ROWS) {
             int count = Math.min(GROUP_ROWS, to - g);
@@ -346,16 +380,16 @@ final class VectorMatmul {
      * sums in the same order as the tiles over a dequantised copy (one accumulator, lanes summed in order, then the
      * scalar tail), without the copy that doubled the decode's memory traffic.
      */
-    static float dotF32Row(Tensor w, int j, float[] x, int xo, int n, float[] lanes) {
+    static float dotF32Row(Tensor w, int j, MemorySegment x, long xo, int n, float[] lanes) {
         MemorySegment seg = w.data();
         long at = j * w.rowBytes();
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (int bound = F.loopBound(n); k < bound; k += L) {
-            acc = FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).fma(FloatVector.fromArray(F, x, xo + k), acc);
+            acc = FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).fma(FloatVector.fromMemorySegment(F, x, xo + 4L * k, NATIVE), acc);
         }
         float sum = hsum(acc, lanes);
-        for (; k < n; k++) sum += seg.get(FLOAT, at + 4L * k) * x[xo + k];
+        for (; k < n; k++) sum += seg.get(FLOAT, at + 4L * k) * x.get(ValueLayout.JAVA_FLOAT, xo + 4L * k);
         return sum;
     }
 
@@ -363,7 +397,7 @@ final class VectorMatmul {
      * Row {@code j} of an F16 weight dotted with pair-permuted activations, straight from the mapped file: each int
      * lane carries two fp16 values, widened in registers by {@link #lowHalfToFloat} and {@link #highHalfToFloat}.
      */
-    static float dotF16Row(Tensor w, int j, float[] xp, int n, float[] lanes) {
+    static float dotF16Row(Tensor w, int j, MemorySegment xp, long xo, int n, float[] lanes) {
         MemorySegment seg = w.data();
         long at = j * w.rowBytes();
         FloatVector acc0 = FloatVector.zero(F);
@@ -372,11 +406,11 @@ final class VectorMatmul {
         int k = 0;
         for (; k + chunk <= n; k += chunk) {
             IntVector pair = IntVector.fromMemorySegment(I, seg, at + 2L * k, LE);
-            acc0 = lowHalfToFloat(pair).fma(FloatVector.fromArray(F, xp, k), acc0);
-            acc1 = highHalfToFloat(pair).fma(FloatVector.fromArray(F, xp, k + L), acc1);
+            acc0 = lowHalfToFloat(pair).fma(FloatVector.fromMemorySegment(F, xp, xo + 4L * k, NATIVE), acc0);
+            acc1 = highHalfToFloat(pair).fma(FloatVector.fromMemorySegment(F, xp, xo + 4L * (k + L), NATIVE), acc1);
         }
         float sum = hsum(acc0.add(acc1), lanes);
-        for (; k < n; k++) sum += Float.float16ToFloat(seg.get(SHORT, at + 2L * k)) * xp[k];
+        for (; k < n; k++) sum += Float.float16ToFloat(seg.get(SHORT, at + 2L * k)) * xp.get(ValueLayout.JAVA_FLOAT, xo + 4L * k);
         return sum;
     }
 
@@ -440,19 +474,19 @@ final class VectorMatmul {
      * weights are widened and multiplied in registers (no trip through a buffer), for the one- or two-row case
      * (decode) where nothing amortises a dequantised copy.
      */
-    static float dotQ4_0Row(Tensor w, int j, float[] x, int xo, int n, float[] lanes) {
+    static float dotQ4_0Row(Tensor w, int j, MemorySegment x, long xo, int n, float[] lanes) {
         MemorySegment seg = w.data();
         FloatVector acc = FloatVector.zero(F);
-        // One int induction over x and one long over the blocks: C2 then drops the per-load range checks it kept
+        // One long induction over x and one over the blocks: C2 then drops the per-load range checks it kept
         // when both were derived from a block counter (45% faster here, same operations in the same order).
         long block = j * w.rowBytes();
-        int end = xo + n;
-        for (int k = xo; k < end; k += 32, block += 18) {
+        long end = xo + 4L * n;
+        for (long k = xo; k < end; k += 128, block += 18) {
             FloatVector blockSum = FloatVector.zero(F);
             for (int p = 0; p < 16; p += L) {
                 IntVector packed = unsignedBytes(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE));
-                blockSum = lowNibbles(packed).fma(FloatVector.fromArray(F, x, k + p), blockSum);
-                blockSum = highNibbles(packed).fma(FloatVector.fromArray(F, x, k + 16 + p), blockSum);
+                blockSum = lowNibbles(packed).fma(FloatVector.fromMemorySegment(F, x, k + 4L * p, NATIVE), blockSum);
+                blockSum = highNibbles(packed).fma(FloatVector.fromMemorySegment(F, x, k + 4L * (16 + p), NATIVE), blockSum);
             }
             acc = blockSum.fma(FloatVector.broadcast(F, blockScale(seg, block)), acc);
         }
