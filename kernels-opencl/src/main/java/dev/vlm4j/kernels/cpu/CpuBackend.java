@@ -117,7 +117,7 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * One or two activation rows of an F32, F16 or Q4_0 weight: each weight row dotted straight from the mapped
+     * One or two activation rows of an F32 or F16 weight: each weight row dotted straight from the mapped
      * file, against activations laid out once in cache-line-aligned native memory for every thread (see
      * {@link VectorMatmul#matmulDecodeRows}).
      */

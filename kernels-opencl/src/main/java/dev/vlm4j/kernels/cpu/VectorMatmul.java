@@ -212,7 +212,7 @@ final class VectorMatmul {
 
     /** Types {@link #matmulDecodeRows} serves. */
     static boolean hasFloatRowDot(GgmlType type) {
-        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q4_0;
+        return type == GgmlType.F32 || type == GgmlType.F16;
     }
 
     /** Bytes of one activation row in {@link #matmulDecodeRows}'s layout, rounded up to whole cache lines. */
@@ -222,7 +222,7 @@ final class VectorMatmul {
 
     /**
      * One prepared activation row ({@link #prepareActivations}) into {@code dst} at byte {@code at} in the layout
-     * {@link #matmulDecodeRows} reads: pair-permuted for F16 ({@link #pairPermute}), as it is for F32 and Q4_0.
+     * {@link #matmulDecodeRows} reads: pair-permuted for F16 ({@link #pairPermute}), as it is for F32.
      */
     static void layOutDecodeRow(GgmlType type, float[] x, int xo, int n, float[] tmp, MemorySegment dst, long at) {
         if (type == GgmlType.F16) {
@@ -235,15 +235,17 @@ final class VectorMatmul {
 
     /**
      * Decode: {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)} of
-     * an F32, F16 or Q4_0 weight, each row dotted straight from the mapped file. The {@code rows} activation
+     * an F32 or F16 weight, each row dotted straight from the mapped file. The {@code rows} activation
      * rows lie in {@code x}, {@code rowBytes} apart, as {@link #layOutDecodeRow} puts them. (Q8_0 has its own
-     * integer path, {@link #matmulQ8_0Rows}.)
+     * integer path, {@link #matmulQ8_0Rows}; Q4_0 decode stays in {@link #matmulRows}, see below.)
      *
      * <p>{@code x} must start on a cache line. A 512-bit load from a float[] crosses two lines wherever the array
      * happens to sit 16 bytes off one, which the JVM decides anew in each run and may change at each GC: Q4_0
      * matrix × vector ran 7.1–9.9 GB/s from an array against a steady 11.0–11.3 from aligned native memory (JMH,
-     * one thread, cache-resident), F16 21.7–23.3 against 27.0–28.9. (Q8_0's short[] read from native memory the
-     * same way ran at half its speed, so it stays an array.)
+     * one thread, cache-resident), F16 21.7–23.3 against 27.0–28.9, and F16 decode went from 143–145 to 204–206
+     * tokens/s. Q4_0 decode read this way was faster in JMH, but in `bench` some JVMs decoded at 166–199 tokens/s
+     * against a steady ~250 from the array, so it stays an array, as does Q8_0's short[] (half speed from native
+     * memory).
      */
     static void matmulDecodeRows(Tensor w, float[] bias, MemorySegment x, long rowBytes, int rows,
                                  float[] out, int outOffset, int outStride, int from, int to) {
@@ -258,9 +260,6 @@ final class VectorMatmul {
                 }
                 case F16 -> {
                     for (int j = from; j < to; j++) out[o + j] = dotF16Row(w, j, x, xo, n, lanes);
-                }
-                case Q4_0 -> {
-                    for (int j = from; j < to; j++) out[o + j] = dotQ4_0Row(w, j, x, xo, n, lanes);
                 }
                 default -> throw new IllegalArgumentException("no row dot for " + w.type());
             }
@@ -278,6 +277,15 @@ final class VectorMatmul {
                            int from, int to) {
         int n = w.columns();
         float[] lanes = new float[SUMS + 16]; // the tiles' accumulators on their way to lane sums
+        if (w.type() == GgmlType.Q4_0 && rows <= 2) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = from; j < to; j++) {
+                    float v = dotQ4_0Row(w, j, x, r * n, n, lanes);
+                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
+                }
+            }
+            return;
+        }
         float[] buf = new float[GROUP_ROWS * n];
         for (int g = from; g < to; g += GROUP_ROWS) {
             int count = Math.min(GROUP_ROWS, to - g);
@@ -474,19 +482,19 @@ final class VectorMatmul {
      * weights are widened and multiplied in registers (no trip through a buffer), for the one- or two-row case
      * (decode) where nothing amortises a dequantised copy.
      */
-    static float dotQ4_0Row(Tensor w, int j, MemorySegment x, long xo, int n, float[] lanes) {
+    static float dotQ4_0Row(Tensor w, int j, float[] x, int xo, int n, float[] lanes) {
         MemorySegment seg = w.data();
         FloatVector acc = FloatVector.zero(F);
-        // One long induction over x and one over the blocks: C2 then drops the per-load range checks it kept
+        // One int induction over x and one long over the blocks: C2 then drops the per-load range checks it kept
         // when both were derived from a block counter (45% faster here, same operations in the same order).
         long block = j * w.rowBytes();
-        long end = xo + 4L * n;
-        for (long k = xo; k < end; k += 128, block += 18) {
+        int end = xo + n;
+        for (int k = xo; k < end; k += 32, block += 18) {
             FloatVector blockSum = FloatVector.zero(F);
             for (int p = 0; p < 16; p += L) {
                 IntVector packed = unsignedBytes(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE));
-                blockSum = lowNibbles(packed).fma(FloatVector.fromMemorySegment(F, x, k + 4L * p, NATIVE), blockSum);
-                blockSum = highNibbles(packed).fma(FloatVector.fromMemorySegment(F, x, k + 4L * (16 + p), NATIVE), blockSum);
+                blockSum = lowNibbles(packed).fma(FloatVector.fromArray(F, x, k + p), blockSum);
+                blockSum = highNibbles(packed).fma(FloatVector.fromArray(F, x, k + 16 + p), blockSum);
             }
             acc = blockSum.fma(FloatVector.broadcast(F, blockScale(seg, block)), acc);
         }
