@@ -104,7 +104,7 @@ public final class CpuBackend implements Backend {
                     VectorMatmul.matmulQ8_0Rows(t, b, xq, xd, in.rows, o.data, o.offset, outDim, from, to));
             return;
         }
-        if (in.rows <= 2 && VectorMatmul.hasFloatRowDot(t.type())) {
+        if (in.rows <= 2 && VectorMatmul.readsAlignedActivations(t.type())) {
             matmulDecode(t, b, in, o, outDim, n);
             return;
         }

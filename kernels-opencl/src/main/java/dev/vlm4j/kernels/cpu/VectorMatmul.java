@@ -133,7 +133,6 @@ final class VectorMatmul {
         }
     }
 
-
     /**
      * Decode with Q8_0 weights, as ggml's {@code vec_dot_q8_0_q8_0}: for rows {@code j in [from, to)},
      * {@code out[r*outStride + j] = sum over blocks of (int dot of the block) * d_w * d_x (+ bias[j])}, with the
@@ -210,8 +209,8 @@ final class VectorMatmul {
         return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
-    /** Types {@link #matmulDecodeRows} serves. */
-    static boolean hasFloatRowDot(GgmlType type) {
+    /** Weight types whose decode goes through {@link #matmulDecodeRows}, reading cache-line-aligned activations. */
+    static boolean readsAlignedActivations(GgmlType type) {
         return type == GgmlType.F32 || type == GgmlType.F16;
     }
 
