@@ -15,7 +15,7 @@ import dev.vlm4j.tensor.UnsupportedTensorTypeException;
 import dev.vlm4j.tensor.TensorCodecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The CPU backend: activations on the Java heap, weights read in place from the memory-mapped file, work split
@@ -27,8 +27,13 @@ public final class CpuBackend implements Backend {
     private float[] activationScratch = new float[0];
     private short[] quantisedScratch = new short[0];
     private float[] blockScaleScratch = new float[0];
-    /** Decode activations, aligned to a cache line (see {@link VectorMatmul#matmulDecodeRows}); grown on demand. */
-    private MemorySegment decodeActivations = MemorySegment.NULL;
+    /**
+     * Activations of the current matmul laid out on cache lines, and one dequantised weight group per thread (see
+     * {@link VectorMatmul#matmulTiles}); both grown on demand and kept, as a fresh native allocation per call would
+     * fault its pages in every time.
+     */
+    private MemorySegment alignedActivations = MemorySegment.NULL;
+    private MemorySegment weightGroups = MemorySegment.NULL;
 
     public CpuBackend(int threads) {
         this.team = new ThreadTeam(threads);
@@ -110,10 +115,35 @@ public final class CpuBackend implements Backend {
         }
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
-        team.parallelFor(in.rows, 8, (from, to) ->
-                VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs));
-        team.parallelFor(outDim, 32, (from, to) ->
-                VectorMatmul.matmulRows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
+        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) {
+            VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
+            team.parallelFor(outDim, 32, (from, to) ->
+                    VectorMatmul.matmulQ4_0Rows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
+            return;
+        }
+        MemorySegment xa = alignedActivations(VectorMatmul.interleavedBytes(in.rows, inDim));
+        team.parallelFor(in.rows, 8, (from, to) -> {
+            VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs);
+            for (int r = from; r < to; r++) {
+                VectorMatmul.interleaveRow(xs, r * inDim, inDim, xa, VectorMatmul.interleavedRow(r, inDim), ByteOrder.nativeOrder());
+            }
+        });
+        long groupBytes = VectorMatmul.tileBufferBytes(inDim);
+        if (weightGroups.byteSize() < groupBytes * team.size()) {
+            weightGroups = Arena.ofAuto().allocate(groupBytes * team.size(), VectorMatmul.CACHE_LINE);
+        }
+        MemorySegment groups = weightGroups;
+        team.parallelForWorkers(outDim, 32, (worker, from, to) ->
+                VectorMatmul.matmulTiles(t, b, xa, in.rows, groups.asSlice(worker * groupBytes, groupBytes),
+                        o.data, o.offset, outDim, from, to));
+    }
+
+    /** {@link #alignedActivations}, grown to at least {@code bytes}. */
+    private MemorySegment alignedActivations(long bytes) {
+        if (alignedActivations.byteSize() < bytes) {
+            alignedActivations = Arena.ofAuto().allocate(bytes, VectorMatmul.CACHE_LINE);
+        }
+        return alignedActivations;
     }
 
     /**
@@ -124,10 +154,7 @@ public final class CpuBackend implements Backend {
     private void matmulDecode(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim, int n) {
         int inDim = t.columns();
         long rowBytes = VectorMatmul.decodeRowBytes(inDim);
-        if (decodeActivations.byteSize() < rowBytes * in.rows) {
-            decodeActivations = Arena.ofAuto().allocate(rowBytes * in.rows, VectorMatmul.CACHE_LINE);
-        }
-        MemorySegment xa = decodeActivations;
+        MemorySegment xa = alignedActivations(rowBytes * in.rows);
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
         VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);

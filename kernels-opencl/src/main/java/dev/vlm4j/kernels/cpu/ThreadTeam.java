@@ -16,6 +16,13 @@ public final class ThreadTeam implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** A piece of work over {@code [from, to)} that also learns which thread of the team runs it. */
+    @FunctionalInterface
+    public interface WorkerRangeTask {
+        /** @param worker this thread's index in the team, {@code 0 <= worker < size()} (0 is the calling thread) */
+        void run(int worker, int from, int to);
+    }
+
     private static final int SPINS_BEFORE_PARK = 1 << 14;
 
     private final int size;
@@ -23,7 +30,7 @@ public final class ThreadTeam implements AutoCloseable {
     private final AtomicInteger generation = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile RangeTask task;
+    private volatile WorkerRangeTask task;
     private volatile int count;
     private volatile int grain;
     private volatile boolean closed;
@@ -55,11 +62,19 @@ public final class ThreadTeam implements AutoCloseable {
      * the calling thread alone.
      */
     public void parallelFor(int n, int grain, RangeTask task) {
+        parallelForWorkers(n, grain, (worker, from, to) -> task.run(from, to));
+    }
+
+    /**
+     * As {@link #parallelFor(int, int, RangeTask)}, telling each chunk which thread runs it, so that a kernel can
+     * give each thread its own scratch memory.
+     */
+    public void parallelForWorkers(int n, int grain, WorkerRangeTask task) {
         if (n <= 0) {
             return;
         }
         if (size == 1 || n <= grain) {
-            task.run(0, n);
+            task.run(0, 0, n);
             return;
         }
         this.task = task;
@@ -87,12 +102,12 @@ public final class ThreadTeam implements AutoCloseable {
         }
     }
 
-    private void runChunk(int index, RangeTask task, int n, int grain) {
+    private void runChunk(int index, WorkerRangeTask task, int n, int grain) {
         int units = (n + grain - 1) / grain;
         int from = (int) ((long) units * index / size) * grain;
         int to = (int) Math.min(n, (long) units * (index + 1) / size * grain);
         if (from < to) {
-            task.run(from, to);
+            task.run(index, from, to);
         }
     }
 

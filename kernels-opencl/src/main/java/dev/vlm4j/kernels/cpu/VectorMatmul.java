@@ -53,6 +53,25 @@ final class VectorMatmul {
     /** With 32 vector registers (AVX-512) a 4x4 tile of accumulators fits; with 16 it would spill. */
     private static final boolean WIDE_TILE = F.vectorBitSize() >= 512;
 
+    /**
+     * Lane indexes for {@link #tile4x4}'s 16 x 16 transpose, one pair per stage (blocks of 8, 4, 2, 1 lanes): into the
+     * 32 lanes of two vectors {@code (x, y)}, {@code low} keeps x's lanes where the block bit is clear and takes y's
+     * block below them where it is set; {@code high} takes the rest. Only used with 16 lanes.
+     */
+    private static final IntVector TRANSPOSE_LOW_8 = transposeIndexes(8, false), TRANSPOSE_HIGH_8 = transposeIndexes(8, true);
+    private static final IntVector TRANSPOSE_LOW_4 = transposeIndexes(4, false), TRANSPOSE_HIGH_4 = transposeIndexes(4, true);
+    private static final IntVector TRANSPOSE_LOW_2 = transposeIndexes(2, false), TRANSPOSE_HIGH_2 = transposeIndexes(2, true);
+    private static final IntVector TRANSPOSE_LOW_1 = transposeIndexes(1, false), TRANSPOSE_HIGH_1 = transposeIndexes(1, true);
+
+    private static IntVector transposeIndexes(int block, boolean high) {
+        int[] index = new int[I.length()];
+        for (int p = 0; p < index.length; p++) {
+            boolean set = (p & block) != 0;
+            index[p] = high ? (set ? index.length + p : p + block) : (set ? index.length + p - block : p);
+        }
+        return IntVector.fromArray(I, index, 0);
+    }
+
     /** Weight rows dequantised per group: enough to keep a group in L2 while every activation row passes. */
     private static final int GROUP_ROWS = 32;
 
@@ -236,7 +255,7 @@ final class VectorMatmul {
      * Decode: {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)} of
      * an F32 or F16 weight, each row dotted straight from the mapped file. The {@code rows} activation
      * rows lie in {@code x}, {@code rowBytes} apart, as {@link #layOutDecodeRow} puts them. (Q8_0 has its own
-     * integer path, {@link #matmulQ8_0Rows}; Q4_0 decode stays in {@link #matmulRows}, see below.)
+     * integer path, {@link #matmulQ8_0Rows}; Q4_0 decode is {@link #matmulQ4_0Rows}, see below.)
      *
      * <p>{@code x} must start on a cache line. A 512-bit load from a float[] crosses two lines wherever the array
      * happens to sit 16 bytes off one, which the JVM decides anew in each run and may change at each GC: Q4_0
@@ -269,48 +288,78 @@ final class VectorMatmul {
     }
 
     /**
-     * {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)}.
-     * {@code x} is prepared with {@link #prepareActivations}.
+     * Q4_0 decode: {@code out[r*outStride + j] = dot(W row j, x row r) (+ bias[j])} for rows {@code j in [from, to)},
+     * each row widened in registers from the mapped file, against activations prepared by
+     * {@link #prepareActivations} in a plain array (see {@link #matmulDecodeRows} for why not aligned memory).
      */
-    static void matmulRows(Tensor w, float[] bias, float[] x, int rows, float[] out, int outOffset, int outStride,
-                           int from, int to) {
+    static void matmulQ4_0Rows(Tensor w, float[] bias, float[] x, int rows, float[] out, int outOffset, int outStride,
+                               int from, int to) {
+        int n = w.columns();
+        float[] lanes = new float[16];
+        for (int r = 0; r < rows; r++) {
+            for (int j = from; j < to; j++) {
+                float v = dotQ4_0Row(w, j, x, r * n, n, lanes);
+                out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
+            }
+        }
+    }
+
+    /** Bytes of {@link #matmulTiles}'s weight buffer for rows of {@code n} values. */
+    static long tileBufferBytes(int n) {
+        return interleavedBytes(GROUP_ROWS, n);
+    }
+
+    /**
+     * Any number of activation rows against any weight type: {@code out[r*outStride + j] = dot(W row j, x row r)
+     * (+ bias[j])} for rows {@code j in [from, to)}. Weight rows are dequantised a group at a time into {@code buf}
+     * ({@link #tileBufferBytes}) and met by tiles of four weight rows by four (or two, or one) activation rows.
+     * {@code x} holds the {@code rows} activation rows, as {@link #prepareActivations} rounds them, in the
+     * interleaved layout ({@link #interleaveRow}, native order); {@code buf} takes the weights in it, little-endian.
+     *
+     * <p>{@code x} and {@code buf} must start on a cache line, as in {@link #matmulDecodeRows}. From float[] arrays
+     * every 512-bit load split across two lines whenever the JVM had placed an array off a line: the activation
+     * scratch kept its placement for a whole run, so prefill ran at one of two speeds per JVM (pp128 ~700 or ~1100
+     * tokens/s), and the per-call weight buffer was almost always off a line.
+     */
+    static void matmulTiles(Tensor w, float[] bias, MemorySegment x, int rows, MemorySegment buf,
+                            float[] out, int outOffset, int outStride, int from, int to) {
         int n = w.columns();
         float[] lanes = new float[SUMS + 16]; // the tiles' accumulators on their way to lane sums
-        if (w.type() == GgmlType.Q4_0 && rows <= 2) {
-            for (int r = 0; r < rows; r++) {
-                for (int j = from; j < to; j++) {
-                    float v = dotQ4_0Row(w, j, x, r * n, n, lanes);
-                    out[outOffset + r * outStride + j] = bias == null ? v : v + bias[j];
-                }
-            }
-            return;
-        }
-        float[] buf = new float[GROUP_ROWS * n];
+        float[] row = new float[n];
         for (int g = from; g < to; g += GROUP_ROWS) {
             int count = Math.min(GROUP_ROWS, to - g);
-            for (int i = 0; i < count; i++) dequantizeRow(w, g + i, buf, i * n, n);
+            for (int i = 0; i < count; i++) {
+                dequantizeRow(w, g + i, row, 0, n);
+                interleaveRow(row, 0, n, buf, interleavedRow(i, n), LE);
+            }
             int r = 0;
             if (WIDE_TILE) {
                 for (; r + 3 < rows; r += 4) {
+                    long xr = interleavedRow(r, n);
                     int i = 0;
-                    for (; i + 3 < count; i += 4) tile4x4(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride, lanes);
+                    for (; i + 3 < count; i += 4) tile4x4(buf, interleavedRow(i, n), x, xr, n, out, outOffset + r * outStride + g + i, outStride, lanes);
                     for (; i < count; i++) {
-                        for (int rr = r; rr < r + 4; rr++) out[outOffset + rr * outStride + g + i] = dot(buf, i * n, x, rr * n, n, lanes);
+                        for (int rr = r; rr < r + 4; rr++) {
+                            out[outOffset + rr * outStride + g + i] = dot(buf, interleavedRow(i, n), x, interleavedRow(rr, n), CHUNK, n, lanes);
+                        }
                     }
                 }
             }
-            for (; r + 1 < rows; r += 2) {
+            for (; r + 1 < rows; r += 2) { // r is even: both rows lie in one quad
+                long xr = interleavedRow(r, n);
                 int i = 0;
-                for (; i + 3 < count; i += 4) tile4x2(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, outStride, lanes);
+                for (; i + 3 < count; i += 4) tile4x2(buf, interleavedRow(i, n), x, xr, n, out, outOffset + r * outStride + g + i, outStride, lanes);
                 for (; i < count; i++) {
-                    out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n, lanes);
-                    out[outOffset + (r + 1) * outStride + g + i] = dot(buf, i * n, x, (r + 1) * n, n, lanes);
+                    long wr = interleavedRow(i, n);
+                    out[outOffset + r * outStride + g + i] = dot(buf, wr, x, xr, CHUNK, n, lanes);
+                    out[outOffset + (r + 1) * outStride + g + i] = dot(buf, wr, x, xr + VECTOR, CHUNK, n, lanes);
                 }
             }
             for (; r < rows; r++) {
+                long xr = interleavedRow(r, n);
                 int i = 0;
-                for (; i + 3 < count; i += 4) tile4x1(buf, i * n, x, r * n, n, out, outOffset + r * outStride + g + i, lanes);
-                for (; i < count; i++) out[outOffset + r * outStride + g + i] = dot(buf, i * n, x, r * n, n, lanes);
+                for (; i + 3 < count; i += 4) tile4x1(buf, interleavedRow(i, n), x, xr, n, out, outOffset + r * outStride + g + i, lanes);
+                for (; i < count; i++) out[outOffset + r * outStride + g + i] = dot(buf, interleavedRow(i, n), x, xr, CHUNK, n, lanes);
             }
             if (bias != null) {
                 for (int rr = 0; rr < rows; rr++) {
@@ -388,16 +437,7 @@ final class VectorMatmul {
      * scalar tail), without the copy that doubled the decode's memory traffic.
      */
     static float dotF32Row(Tensor w, int j, MemorySegment x, long xo, int n, float[] lanes) {
-        MemorySegment seg = w.data();
-        long at = j * w.rowBytes();
-        FloatVector acc = FloatVector.zero(F);
-        int k = 0;
-        for (int bound = F.loopBound(n); k < bound; k += L) {
-            acc = FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).fma(FloatVector.fromMemorySegment(F, x, xo + 4L * k, NATIVE), acc);
-        }
-        float sum = hsum(acc, lanes);
-        for (; k < n; k++) sum += seg.get(FLOAT, at + 4L * k) * x.get(ValueLayout.JAVA_FLOAT, xo + 4L * k);
-        return sum;
+        return dot(w.data(), j * w.rowBytes(), x, xo, VECTOR, n, lanes);
     }
 
     /**
@@ -760,60 +800,98 @@ final class VectorMatmul {
         return sum;
     }
 
-    /** Four weight rows (consecutive in {@code w}) against one activation row. */
-    private static void tile4x1(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+    /**
+     * The layout {@link #matmulTiles} reads its activations and weight groups in: rows in quads, each quad's rows
+     * interleaved by vectors. Chunk c (values {@code [c*L, c*L + L)}) of row r lies at byte {@code (r / 4) * quad
+     * + c * CHUNK + (r % 4) * VECTOR}, where a quad is 4 rows padded to whole cache lines ({@link #decodeRowBytes}).
+     * A tile of four rows then reads one run of {@link #CHUNK} bytes per step from one base address: C2 keeps every
+     * accumulator in a register, where eight separate row addresses spilled them (one thread, n 768: 155 against
+     * 100–138 GFLOP/s for plain rows in native memory, and 126–143 from arrays).
+     */
+    private static final long VECTOR = (long) L * Float.BYTES;
+    private static final long CHUNK = 4 * VECTOR;
+
+    /** Bytes of {@code rows} rows of {@code n} values in the interleaved layout. */
+    static long interleavedBytes(int rows, int n) {
+        return (rows + 3L) / 4 * 4 * decodeRowBytes(n);
+    }
+
+    /** Byte offset of row {@code r}'s first chunk in the interleaved layout. */
+    static long interleavedRow(int r, int n) {
+        return (r >> 2) * 4 * decodeRowBytes(n) + (r & 3) * VECTOR;
+    }
+
+    /** {@code n} values of {@code src} from {@code so}, as the interleaved row at byte {@code row} of {@code dst}. */
+    static void interleaveRow(float[] src, int so, int n, MemorySegment dst, long row, ByteOrder order) {
         int k = 0;
-        for (int bound = F.loopBound(n); k < bound; k += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
-            a0 = FloatVector.fromArray(F, w, wo + k).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, wo + n + k).fma(xv, a1);
-            a2 = FloatVector.fromArray(F, w, wo + 2 * n + k).fma(xv, a2);
-            a3 = FloatVector.fromArray(F, w, wo + 3 * n + k).fma(xv, a3);
+        long at = row;
+        for (int bound = F.loopBound(n); k < bound; k += L, at += CHUNK) {
+            FloatVector.fromArray(F, src, so + k).intoMemorySegment(dst, at, order);
+        }
+        ValueLayout.OfFloat layout = ValueLayout.JAVA_FLOAT.withOrder(order);
+        for (int i = 0; k < n; k++, i++) dst.set(layout, at + 4L * i, src[so + k]);
+    }
+
+    /**
+     * A weight row dotted with an activation row, each of {@code n} values in chunks of L {@code step} bytes apart
+     * (4·L for plain rows, {@link #CHUNK} interleaved): one accumulator, its lanes summed in order, then the scalar
+     * tail. The tiles sum in this order too, so a row gives the same bits in any tile.
+     */
+    static float dot(MemorySegment w, long wo, MemorySegment x, long xo, long step, int n, float[] lanes) {
+        FloatVector acc = FloatVector.zero(F);
+        long p = 0;
+        for (long end = n / L * step; p < end; p += step) {
+            acc = FloatVector.fromMemorySegment(F, w, wo + p, LE).fma(FloatVector.fromMemorySegment(F, x, xo + p, NATIVE), acc);
+        }
+        return tail(hsum(acc, lanes), w, wo + p, x, xo + p, n % L);
+    }
+
+    /** {@code sum} plus the dot of the {@code count} values at {@code wo} and {@code xo} (vector arguments are kept out of it). */
+    private static float tail(float sum, MemorySegment w, long wo, MemorySegment x, long xo, int count) {
+        for (int i = 0; i < count; i++) sum += w.get(FLOAT, wo + 4L * i) * x.get(ValueLayout.JAVA_FLOAT, xo + 4L * i);
+        return sum;
+    }
+
+    /** Four interleaved weight rows (a quad from {@code wo}) against the interleaved activation row at {@code xo}. */
+    private static void tile4x1(MemorySegment w, long wo, MemorySegment x, long xo, int n, float[] out, int oo,
+                                float[] lanes) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        long p = 0;
+        for (long end = n / L * CHUNK; p < end; p += CHUNK) {
+            FloatVector xv = FloatVector.fromMemorySegment(F, x, xo + p, NATIVE);
+            a0 = FloatVector.fromMemorySegment(F, w, wo + p, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, wo + p + VECTOR, LE).fma(xv, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, wo + p + 2 * VECTOR, LE).fma(xv, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, wo + p + 3 * VECTOR, LE).fma(xv, a3);
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        finishTile(lanes, 1, w, wo, x, xo, k, n, out, oo, 0);
+        finishTile(lanes, 1, w, wo + p, x, xo + p, n % L, out, oo, 0);
     }
 
-    /**
-     * Four weight rows against four activation rows (rows {@code xo + m*n}). Vector widths whose row length is not a
-     * multiple of L finish the tail in scalar code.
-     */
-    private static void tile4x4(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride,
-                                float[] lanes) {
+    /** Four interleaved weight rows against two interleaved activation rows, {@code xo} and the next. */
+    private static void tile4x2(MemorySegment w, long wo, MemorySegment x, long xo, int n, float[] out, int oo,
+                                int outStride, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
-        int k = 0;
-        for (int bound = F.loopBound(n); k < bound; k += L) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
-            FloatVector x1 = FloatVector.fromArray(F, x, xo + n + k);
-            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * n + k);
-            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * n + k);
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + k);
+        long p = 0;
+        for (long end = n / L * CHUNK; p < end; p += CHUNK) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, x, xo + p, NATIVE);
+            FloatVector x1 = FloatVector.fromMemorySegment(F, x, xo + p + VECTOR, NATIVE);
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, wo + p, LE);
             a0 = w0.fma(x0, a0);
             b0 = w0.fma(x1, b0);
-            c0 = w0.fma(x2, c0);
-            d0 = w0.fma(x3, d0);
-            FloatVector w1 = FloatVector.fromArray(F, w, wo + n + k);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, wo + p + VECTOR, LE);
             a1 = w1.fma(x0, a1);
             b1 = w1.fma(x1, b1);
-            c1 = w1.fma(x2, c1);
-            d1 = w1.fma(x3, d1);
-            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * n + k);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, wo + p + 2 * VECTOR, LE);
             a2 = w2.fma(x0, a2);
             b2 = w2.fma(x1, b2);
-            c2 = w2.fma(x2, c2);
-            d2 = w2.fma(x3, d2);
-            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * n + k);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, wo + p + 3 * VECTOR, LE);
             a3 = w3.fma(x0, a3);
             b3 = w3.fma(x1, b3);
-            c3 = w3.fma(x2, c3);
-            d3 = w3.fma(x3, d3);
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
@@ -823,15 +901,100 @@ final class VectorMatmul {
         b1.intoArray(lanes, 5 * L);
         b2.intoArray(lanes, 6 * L);
         b3.intoArray(lanes, 7 * L);
-        c0.intoArray(lanes, 8 * L);
-        c1.intoArray(lanes, 9 * L);
-        c2.intoArray(lanes, 10 * L);
-        c3.intoArray(lanes, 11 * L);
-        d0.intoArray(lanes, 12 * L);
-        d1.intoArray(lanes, 13 * L);
-        d2.intoArray(lanes, 14 * L);
-        d3.intoArray(lanes, 15 * L);
-        finishTile(lanes, 4, w, wo, x, xo, k, n, out, oo, outStride);
+        finishTile(lanes, 2, w, wo + p, x, xo + p, n % L, out, oo, outStride);
+    }
+
+    /**
+     * Four interleaved weight rows against four interleaved activation rows (both whole quads). Only with 16 lanes
+     * ({@link #WIDE_TILE}): 16 accumulators and the operands of a step fit AVX-512's 32 registers.
+     */
+    private static void tile4x4(MemorySegment w, long wo, MemorySegment x, long xo, int n, float[] out, int oo,
+                                int outStride, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
+        long p = 0;
+        for (long end = n / L * CHUNK; p < end; p += CHUNK) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, x, xo + p, NATIVE);
+            FloatVector x1 = FloatVector.fromMemorySegment(F, x, xo + p + VECTOR, NATIVE);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, x, xo + p + 2 * VECTOR, NATIVE);
+            FloatVector x3 = FloatVector.fromMemorySegment(F, x, xo + p + 3 * VECTOR, NATIVE);
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, wo + p, LE);
+            a0 = w0.fma(x0, a0);
+            b0 = w0.fma(x1, b0);
+            c0 = w0.fma(x2, c0);
+            d0 = w0.fma(x3, d0);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, wo + p + VECTOR, LE);
+            a1 = w1.fma(x0, a1);
+            b1 = w1.fma(x1, b1);
+            c1 = w1.fma(x2, c1);
+            d1 = w1.fma(x3, d1);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, wo + p + 2 * VECTOR, LE);
+            a2 = w2.fma(x0, a2);
+            b2 = w2.fma(x1, b2);
+            c2 = w2.fma(x2, c2);
+            d2 = w2.fma(x3, d2);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, wo + p + 3 * VECTOR, LE);
+            a3 = w3.fma(x0, a3);
+            b3 = w3.fma(x1, b3);
+            c3 = w3.fma(x2, c3);
+            d3 = w3.fma(x3, d3);
+        }
+        // Accumulator 4m + i (weight row i, activation row m) must be summed in lane order, as hsum sums. Transposed
+        // (vector l of the result holds lane l of every accumulator), that order is 16 plain vector adds. The
+        // transpose is 64 two-vector lane selects, against 256 scalar adds: +17 % for this tile (one thread, n 768).
+        IntVector t00 = TRANSPOSE_LOW_8.selectFrom(a0.reinterpretAsInts(), c0.reinterpretAsInts()), t08 = TRANSPOSE_HIGH_8.selectFrom(a0.reinterpretAsInts(), c0.reinterpretAsInts());
+        IntVector t01 = TRANSPOSE_LOW_8.selectFrom(a1.reinterpretAsInts(), c1.reinterpretAsInts()), t09 = TRANSPOSE_HIGH_8.selectFrom(a1.reinterpretAsInts(), c1.reinterpretAsInts());
+        IntVector t02 = TRANSPOSE_LOW_8.selectFrom(a2.reinterpretAsInts(), c2.reinterpretAsInts()), t0a = TRANSPOSE_HIGH_8.selectFrom(a2.reinterpretAsInts(), c2.reinterpretAsInts());
+        IntVector t03 = TRANSPOSE_LOW_8.selectFrom(a3.reinterpretAsInts(), c3.reinterpretAsInts()), t0b = TRANSPOSE_HIGH_8.selectFrom(a3.reinterpretAsInts(), c3.reinterpretAsInts());
+        IntVector t04 = TRANSPOSE_LOW_8.selectFrom(b0.reinterpretAsInts(), d0.reinterpretAsInts()), t0c = TRANSPOSE_HIGH_8.selectFrom(b0.reinterpretAsInts(), d0.reinterpretAsInts());
+        IntVector t05 = TRANSPOSE_LOW_8.selectFrom(b1.reinterpretAsInts(), d1.reinterpretAsInts()), t0d = TRANSPOSE_HIGH_8.selectFrom(b1.reinterpretAsInts(), d1.reinterpretAsInts());
+        IntVector t06 = TRANSPOSE_LOW_8.selectFrom(b2.reinterpretAsInts(), d2.reinterpretAsInts()), t0e = TRANSPOSE_HIGH_8.selectFrom(b2.reinterpretAsInts(), d2.reinterpretAsInts());
+        IntVector t07 = TRANSPOSE_LOW_8.selectFrom(b3.reinterpretAsInts(), d3.reinterpretAsInts()), t0f = TRANSPOSE_HIGH_8.selectFrom(b3.reinterpretAsInts(), d3.reinterpretAsInts());
+        IntVector t10 = TRANSPOSE_LOW_4.selectFrom(t00, t04), t14 = TRANSPOSE_HIGH_4.selectFrom(t00, t04);
+        IntVector t11 = TRANSPOSE_LOW_4.selectFrom(t01, t05), t15 = TRANSPOSE_HIGH_4.selectFrom(t01, t05);
+        IntVector t12 = TRANSPOSE_LOW_4.selectFrom(t02, t06), t16 = TRANSPOSE_HIGH_4.selectFrom(t02, t06);
+        IntVector t13 = TRANSPOSE_LOW_4.selectFrom(t03, t07), t17 = TRANSPOSE_HIGH_4.selectFrom(t03, t07);
+        IntVector t18 = TRANSPOSE_LOW_4.selectFrom(t08, t0c), t1c = TRANSPOSE_HIGH_4.selectFrom(t08, t0c);
+        IntVector t19 = TRANSPOSE_LOW_4.selectFrom(t09, t0d), t1d = TRANSPOSE_HIGH_4.selectFrom(t09, t0d);
+        IntVector t1a = TRANSPOSE_LOW_4.selectFrom(t0a, t0e), t1e = TRANSPOSE_HIGH_4.selectFrom(t0a, t0e);
+        IntVector t1b = TRANSPOSE_LOW_4.selectFrom(t0b, t0f), t1f = TRANSPOSE_HIGH_4.selectFrom(t0b, t0f);
+        IntVector t20 = TRANSPOSE_LOW_2.selectFrom(t10, t12), t22 = TRANSPOSE_HIGH_2.selectFrom(t10, t12);
+        IntVector t21 = TRANSPOSE_LOW_2.selectFrom(t11, t13), t23 = TRANSPOSE_HIGH_2.selectFrom(t11, t13);
+        IntVector t24 = TRANSPOSE_LOW_2.selectFrom(t14, t16), t26 = TRANSPOSE_HIGH_2.selectFrom(t14, t16);
+        IntVector t25 = TRANSPOSE_LOW_2.selectFrom(t15, t17), t27 = TRANSPOSE_HIGH_2.selectFrom(t15, t17);
+        IntVector t28 = TRANSPOSE_LOW_2.selectFrom(t18, t1a), t2a = TRANSPOSE_HIGH_2.selectFrom(t18, t1a);
+        IntVector t29 = TRANSPOSE_LOW_2.selectFrom(t19, t1b), t2b = TRANSPOSE_HIGH_2.selectFrom(t19, t1b);
+        IntVector t2c = TRANSPOSE_LOW_2.selectFrom(t1c, t1e), t2e = TRANSPOSE_HIGH_2.selectFrom(t1c, t1e);
+        IntVector t2d = TRANSPOSE_LOW_2.selectFrom(t1d, t1f), t2f = TRANSPOSE_HIGH_2.selectFrom(t1d, t1f);
+        IntVector t30 = TRANSPOSE_LOW_1.selectFrom(t20, t21), t31 = TRANSPOSE_HIGH_1.selectFrom(t20, t21);
+        IntVector t32 = TRANSPOSE_LOW_1.selectFrom(t22, t23), t33 = TRANSPOSE_HIGH_1.selectFrom(t22, t23);
+        IntVector t34 = TRANSPOSE_LOW_1.selectFrom(t24, t25), t35 = TRANSPOSE_HIGH_1.selectFrom(t24, t25);
+        IntVector t36 = TRANSPOSE_LOW_1.selectFrom(t26, t27), t37 = TRANSPOSE_HIGH_1.selectFrom(t26, t27);
+        IntVector t38 = TRANSPOSE_LOW_1.selectFrom(t28, t29), t39 = TRANSPOSE_HIGH_1.selectFrom(t28, t29);
+        IntVector t3a = TRANSPOSE_LOW_1.selectFrom(t2a, t2b), t3b = TRANSPOSE_HIGH_1.selectFrom(t2a, t2b);
+        IntVector t3c = TRANSPOSE_LOW_1.selectFrom(t2c, t2d), t3d = TRANSPOSE_HIGH_1.selectFrom(t2c, t2d);
+        IntVector t3e = TRANSPOSE_LOW_1.selectFrom(t2e, t2f), t3f = TRANSPOSE_HIGH_1.selectFrom(t2e, t2f);
+        FloatVector.zero(F)
+                .add(t30.reinterpretAsFloats())
+                .add(t31.reinterpretAsFloats())
+                .add(t32.reinterpretAsFloats())
+                .add(t33.reinterpretAsFloats())
+                .add(t34.reinterpretAsFloats())
+                .add(t35.reinterpretAsFloats())
+                .add(t36.reinterpretAsFloats())
+                .add(t37.reinterpretAsFloats())
+                .add(t38.reinterpretAsFloats())
+                .add(t39.reinterpretAsFloats())
+                .add(t3a.reinterpretAsFloats())
+                .add(t3b.reinterpretAsFloats())
+                .add(t3c.reinterpretAsFloats())
+                .add(t3d.reinterpretAsFloats())
+                .add(t3e.reinterpretAsFloats())
+                .add(t3f.reinterpretAsFloats())
+                .intoArray(lanes, SUMS);
+        storeTile(lanes, 4, w, wo + p, x, xo + p, n % L, out, oo, outStride);
     }
 
     /**
@@ -849,54 +1012,24 @@ final class VectorMatmul {
 
     /**
      * The end of a tile of four weight rows by {@code xRows} activation rows whose accumulators are in {@code lanes}
-     * (weight row i, activation row m at accumulator {@code 4m + i}): lane sums, the scalar tail {@code [k, n)}, stored.
+     * (weight row i, activation row m at accumulator {@code 4m + i}): lane sums, then {@link #storeTile}.
      */
-    private static void finishTile(float[] lanes, int xRows, float[] w, int wo, float[] x, int xo, int k, int n,
-                                   float[] out, int oo, int outStride) {
+    private static void finishTile(float[] lanes, int xRows, MemorySegment w, long wTail, MemorySegment x, long xTail,
+                                   int tailCount, float[] out, int oo, int outStride) {
         laneSums(lanes, 4 * xRows);
+        storeTile(lanes, xRows, w, wTail, x, xTail, tailCount, out, oo, outStride);
+    }
+
+    /**
+     * A tile's lane sums (in {@code lanes} from {@link #SUMS}) plus the dots of their rows' last {@code tailCount}
+     * values (the partial chunk at {@code wTail}, {@code xTail} of the first rows), stored.
+     */
+    private static void storeTile(float[] lanes, int xRows, MemorySegment w, long wTail, MemorySegment x, long xTail,
+                                  int tailCount, float[] out, int oo, int outStride) {
         for (int m = 0; m < xRows; m++) {
             for (int i = 0; i < 4; i++) {
-                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wo + i * n, x, xo + m * n, k, n);
+                out[oo + m * outStride + i] = tail(lanes[SUMS + 4 * m + i], w, wTail + i * VECTOR, x, xTail + m * VECTOR, tailCount);
             }
         }
-    }
-
-    /** {@code sum} plus the scalar tail {@code [k, n)} of one dot product (vector arguments are kept out of it). */
-    private static float tail(float sum, float[] w, int wo, float[] x, int xo, int k, int n) {
-        for (; k < n; k++) sum += w[wo + k] * x[xo + k];
-        return sum;
-    }
-
-    /** Four weight rows against two activation rows ({@code x} rows {@code xo} and {@code xo + n}). */
-    private static void tile4x2(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int outStride,
-                                float[] lanes) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        int k = 0;
-        for (int bound = F.loopBound(n); k < bound; k += L) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
-            FloatVector x1 = FloatVector.fromArray(F, x, xo + n + k);
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + k);
-            a0 = w0.fma(x0, a0);
-            b0 = w0.fma(x1, b0);
-            FloatVector w1 = FloatVector.fromArray(F, w, wo + n + k);
-            a1 = w1.fma(x0, a1);
-            b1 = w1.fma(x1, b1);
-            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * n + k);
-            a2 = w2.fma(x0, a2);
-            b2 = w2.fma(x1, b2);
-            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * n + k);
-            a3 = w3.fma(x0, a3);
-            b3 = w3.fma(x1, b3);
-        }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
-        b0.intoArray(lanes, 4 * L);
-        b1.intoArray(lanes, 5 * L);
-        b2.intoArray(lanes, 6 * L);
-        b3.intoArray(lanes, 7 * L);
-        finishTile(lanes, 2, w, wo, x, xo, k, n, out, oo, outStride);
     }
 }

@@ -110,26 +110,31 @@ class VectorMatmulTest {
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0"})
     void batchedRowsEqualSingleRowsExactly(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(7);
-        int cols = 96, outDim = 37, rows = 5;
-        float[] w = gaussian(rnd, outDim * cols);
-        float[] x = gaussian(rnd, rows * cols);
-        Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), TensorCodecs.quantize(type, w, 0, w.length));
-        try (CpuBackend backend = new CpuBackend(2)) {
-            Matrix xm = backend.matrix(rows, cols);
-            backend.write(xm, x);
-            Matrix om = backend.matrix(rows, outDim);
-            backend.matmul(backend.weight(wt), xm, om);
-            float[] batched = backend.read(om);
-            for (int r = 0; r < rows; r++) {
-                Matrix one = backend.matrix(1, outDim);
-                backend.matmul(backend.weight(wt), xm.rows(r, 1), one);
-                float[] single = backend.read(one);
-                for (int j = 0; j < outDim; j++) {
-                    if (type != GgmlType.F32) {
-                        // decode widens weights in registers, batches go through a dequantised buffer: same products, other order
-                        assertEquals(single[j], batched[r * outDim + j], 1e-5 * Math.max(1, Math.abs(single[j])), type + " row " + r);
-                    } else {
-                        assertEquals(single[j], batched[r * outDim + j], 0f, type + " row " + r + ": batch and decode agree exactly");
+        // 7 rows: a 4x4 tile, a 4x2 and a 4x1; 37 outputs leave one weight row outside the tiles; F32 also runs a row
+        // length with a 4-value tail after the last whole vector
+        int[] colsChoices = type == GgmlType.F32 ? new int[]{96, 100} : new int[]{96};
+        int outDim = 37, rows = 7;
+        for (int cols : colsChoices) {
+            float[] w = gaussian(rnd, outDim * cols);
+            float[] x = gaussian(rnd, rows * cols);
+            Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), TensorCodecs.quantize(type, w, 0, w.length));
+            try (CpuBackend backend = new CpuBackend(2)) {
+                Matrix xm = backend.matrix(rows, cols);
+                backend.write(xm, x);
+                Matrix om = backend.matrix(rows, outDim);
+                backend.matmul(backend.weight(wt), xm, om);
+                float[] batched = backend.read(om);
+                for (int r = 0; r < rows; r++) {
+                    Matrix one = backend.matrix(1, outDim);
+                    backend.matmul(backend.weight(wt), xm.rows(r, 1), one);
+                    float[] single = backend.read(one);
+                    for (int j = 0; j < outDim; j++) {
+                        if (type != GgmlType.F32) {
+                            // decode widens weights in registers, batches go through a dequantised buffer: same products, other order
+                            assertEquals(single[j], batched[r * outDim + j], 1e-5 * Math.max(1, Math.abs(single[j])), type + " row " + r);
+                        } else {
+                            assertEquals(single[j], batched[r * outDim + j], 0f, type + " " + cols + " columns, row " + r + ": batch and decode agree exactly");
+                        }
                     }
                 }
             }
