@@ -409,9 +409,11 @@ public final class CpuBackend implements Backend {
         sameShape(x, y, "add");
         sameShape(x, o, "add");
         int n = (int) x.elements();
-        for (int i = 0; i < n; i++) {
-            o.data[o.offset + i] = x.data[x.offset + i] + y.data[y.offset + i];
-        }
+        team.parallelFor(n, 4096, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                o.data[o.offset + i] = x.data[x.offset + i] + y.data[y.offset + i];
+            }
+        });
     }
 
     @Override
