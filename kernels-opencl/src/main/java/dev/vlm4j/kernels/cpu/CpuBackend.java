@@ -354,8 +354,7 @@ public final class CpuBackend implements Backend {
      * softmax's normaliser, applied by the weighted sum).
      */
     private static float softmax(float[] scores, int at, int visible) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) max = Math.max(max, scores[at + j]);
+        float max = VectorMatmul.max(scores, at, visible);
         VectorMatmul.expShifted(scores, at, visible, max);
         double sum = 0;
         for (int j = 0; j < visible; j++) sum += scores[at + j];

@@ -574,6 +574,43 @@ final class VectorMatmul {
         int q0 = qo, q1 = qo + Math.min(1, count - 1) * qStride;
         int q2 = qo + Math.min(2, count - 1) * qStride, q3 = qo + Math.min(3, count - 1) * qStride;
         int j = 0;
+        // Two vectors of keys at a time: eight independent FMA chains keep both FMA units busy, where four chains
+        // of 4-cycle FMAs allowed one per cycle. Each key's sum still runs over d in order: the same bits.
+        for (int bound = visible - 2 * L; j <= bound; j += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) {
+                int at = ko + d * stride + j;
+                FloatVector k0 = FloatVector.fromArray(F, kt, at);
+                FloatVector k1 = FloatVector.fromArray(F, kt, at + L);
+                FloatVector s0 = FloatVector.broadcast(F, q[q0 + d]);
+                FloatVector s1 = FloatVector.broadcast(F, q[q1 + d]);
+                FloatVector s2 = FloatVector.broadcast(F, q[q2 + d]);
+                FloatVector s3 = FloatVector.broadcast(F, q[q3 + d]);
+                a0 = k0.fma(s0, a0);
+                b0 = k1.fma(s0, b0);
+                a1 = k0.fma(s1, a1);
+                b1 = k1.fma(s1, b1);
+                a2 = k0.fma(s2, a2);
+                b2 = k1.fma(s2, b2);
+                a3 = k0.fma(s3, a3);
+                b3 = k1.fma(s3, b3);
+            }
+            a0.mul(scale).intoArray(scores, j);
+            b0.mul(scale).intoArray(scores, j + L);
+            if (count > 1) {
+                a1.mul(scale).intoArray(scores, sStride + j);
+                b1.mul(scale).intoArray(scores, sStride + j + L);
+            }
+            if (count > 2) {
+                a2.mul(scale).intoArray(scores, 2 * sStride + j);
+                b2.mul(scale).intoArray(scores, 2 * sStride + j + L);
+            }
+            if (count > 3) {
+                a3.mul(scale).intoArray(scores, 3 * sStride + j);
+                b3.mul(scale).intoArray(scores, 3 * sStride + j + L);
+            }
+        }
         for (int bound = F.loopBound(visible); j < bound; j += L) {
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
             for (int d = 0; d < hd; d++) {
@@ -601,10 +638,18 @@ final class VectorMatmul {
      * {@link #weightedSum} for {@code count <= 4} queries at once: query m's weights are {@code p[m*pStride + j]}
      * times {@code scale[m]}, its output goes to {@code out[oo + m*oStride ...]}. Each V vector is loaded once for
      * all of them. Per query the operations are those of {@link #weightedSum}, in the same order; a query that sees
-     * fewer keys has zero weights past its last key, which leave its sums unchanged.
+     * fewer keys has zero weights past its last key, which leave its sums unchanged. The weights are scaled in place
+     * first (the same products {@code p * scale}, rounded once), so that the loops broadcast them straight from memory.
      */
     static void weightedSumBlock(float[] p, int pStride, float[] scale, int count, int keys, float[] v, int vo,
                                  int stride, float[] out, int oo, int oStride, int hd) {
+        for (int m = 0; m < count; m++) {
+            int j = 0;
+            for (int bound = F.loopBound(keys); j < bound; j += L) {
+                FloatVector.fromArray(F, p, m * pStride + j).mul(scale[m]).intoArray(p, m * pStride + j);
+            }
+            for (; j < keys; j++) p[m * pStride + j] *= scale[m];
+        }
         int m1 = Math.min(1, count - 1), m2 = Math.min(2, count - 1), m3 = Math.min(3, count - 1);
         int c = 0;
         for (; c + 2 * L <= hd; c += 2 * L) {
@@ -614,10 +659,10 @@ final class VectorMatmul {
                 int at = vo + j * stride + c;
                 FloatVector v0 = FloatVector.fromArray(F, v, at);
                 FloatVector v1 = FloatVector.fromArray(F, v, at + L);
-                FloatVector w0 = FloatVector.broadcast(F, p[j] * scale[0]);
-                FloatVector w1 = FloatVector.broadcast(F, p[m1 * pStride + j] * scale[m1]);
-                FloatVector w2 = FloatVector.broadcast(F, p[m2 * pStride + j] * scale[m2]);
-                FloatVector w3 = FloatVector.broadcast(F, p[m3 * pStride + j] * scale[m3]);
+                FloatVector w0 = FloatVector.broadcast(F, p[j]);
+                FloatVector w1 = FloatVector.broadcast(F, p[m1 * pStride + j]);
+                FloatVector w2 = FloatVector.broadcast(F, p[m2 * pStride + j]);
+                FloatVector w3 = FloatVector.broadcast(F, p[m3 * pStride + j]);
                 a0 = v0.fma(w0, a0);
                 b0 = v1.fma(w0, b0);
                 a1 = v0.fma(w1, a1);
@@ -646,10 +691,10 @@ final class VectorMatmul {
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
             for (int j = 0; j < keys; j++) {
                 FloatVector v0 = FloatVector.fromArray(F, v, vo + j * stride + c);
-                a0 = v0.fma(FloatVector.broadcast(F, p[j] * scale[0]), a0);
-                a1 = v0.fma(FloatVector.broadcast(F, p[m1 * pStride + j] * scale[m1]), a1);
-                a2 = v0.fma(FloatVector.broadcast(F, p[m2 * pStride + j] * scale[m2]), a2);
-                a3 = v0.fma(FloatVector.broadcast(F, p[m3 * pStride + j] * scale[m3]), a3);
+                a0 = v0.fma(FloatVector.broadcast(F, p[j]), a0);
+                a1 = v0.fma(FloatVector.broadcast(F, p[m1 * pStride + j]), a1);
+                a2 = v0.fma(FloatVector.broadcast(F, p[m2 * pStride + j]), a2);
+                a3 = v0.fma(FloatVector.broadcast(F, p[m3 * pStride + j]), a3);
             }
             a0.intoArray(out, oo + c);
             if (count > 1) a1.intoArray(out, oo + oStride + c);
@@ -659,7 +704,7 @@ final class VectorMatmul {
         for (; c < hd; c++) {
             for (int m = 0; m < count; m++) {
                 float a = 0;
-                for (int j = 0; j < keys; j++) a = Math.fma(v[vo + j * stride + c], p[m * pStride + j] * scale[m], a);
+                for (int j = 0; j < keys; j++) a = Math.fma(v[vo + j * stride + c], p[m * pStride + j], a);
                 out[oo + m * oStride + c] = a;
             }
         }
@@ -676,6 +721,16 @@ final class VectorMatmul {
     }
 
     /** {@link #expShifted(float[], int, float)} over {@code a[at, at+n)}. */
+    /** The largest of {@code a[at, at + n)} ({@code -Infinity} for none): a maximum is exact in any order. */
+    static float max(float[] a, int at, int n) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += L) m = m.max(FloatVector.fromArray(F, a, at + j));
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; j < n; j++) max = Math.max(max, a[at + j]);
+        return max;
+    }
+
     static void expShifted(float[] a, int at, int n, float max) {
         int j = 0;
         FloatVector m = FloatVector.broadcast(F, max);

@@ -248,26 +248,30 @@ class VectorMatmulTest {
     @org.junit.jupiter.api.Test
     void attentionScoresAgainstTransposedKeys() {
         SplittableRandom rnd = new SplittableRandom(4);
-        int hd = 40, keys = 37, visible = 35;
-        float[] k = gaussian(rnd, keys * hd);
-        float[] kt = new float[hd * keys];
-        for (int j = 0; j < keys; j++) for (int d = 0; d < hd; d++) kt[d * keys + j] = k[j * hd + d];
-        for (int count : new int[]{1, 3, 4}) {
-            float[] q = gaussian(rnd, count * hd);
-            float[] scores = new float[count * keys];
-            VectorMatmul.scoresBlock(q, 0, hd, count, kt, 0, keys, hd, visible, 0.125f, scores, keys);
-            for (int m = 0; m < count; m++) {
-                for (int j = 0; j < visible; j++) {
-                    double ref = 0;
-                    double mag = 0;
-                    for (int d = 0; d < hd; d++) {
-                        ref += (double) q[m * hd + d] * k[j * hd + d];
-                        mag += Math.abs((double) q[m * hd + d] * k[j * hd + d]);
+        int hd = 40;
+        // visible 35: one step of two key vectors and a scalar tail (16 lanes); 55: two vectors, one, then the tail
+        for (int[] shape : new int[][] {{37, 35}, {60, 55}}) {
+            int keys = shape[0], visible = shape[1];
+            float[] k = gaussian(rnd, keys * hd);
+            float[] kt = new float[hd * keys];
+            for (int j = 0; j < keys; j++) for (int d = 0; d < hd; d++) kt[d * keys + j] = k[j * hd + d];
+            for (int count : new int[]{1, 3, 4}) {
+                float[] q = gaussian(rnd, count * hd);
+                float[] scores = new float[count * keys];
+                VectorMatmul.scoresBlock(q, 0, hd, count, kt, 0, keys, hd, visible, 0.125f, scores, keys);
+                for (int m = 0; m < count; m++) {
+                    for (int j = 0; j < visible; j++) {
+                        double ref = 0;
+                        double mag = 0;
+                        for (int d = 0; d < hd; d++) {
+                            ref += (double) q[m * hd + d] * k[j * hd + d];
+                            mag += Math.abs((double) q[m * hd + d] * k[j * hd + d]);
+                        }
+                        assertEquals(ref * 0.125, scores[m * keys + j], 1e-6 * mag,
+                                count + " queries, query " + m + " score " + j + " of " + visible + " within 1e-6 of the sum of |products|");
                     }
-                    assertEquals(ref * 0.125, scores[m * keys + j], 1e-6 * mag,
-                            count + " queries, query " + m + " score " + j + " within 1e-6 of the sum of |products|");
+                    assertEquals(0f, scores[m * keys + visible], "keys past 'visible' are not written");
                 }
-                assertEquals(0f, scores[m * keys + visible], "keys past 'visible' are not written");
             }
         }
     }
