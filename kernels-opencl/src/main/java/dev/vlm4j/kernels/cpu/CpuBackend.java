@@ -191,19 +191,43 @@ public final class CpuBackend implements Backend {
 
     private static void rmsNormRows(CpuMatrix in, float[] w, float eps, CpuMatrix o, int from, int to) {
         int n = in.cols;
-        for (int r = from; r < to; r++) {
+        int r = from;
+        // Four rows at once: each row's sum of squares is a chain of dependent double adds (in ggml's order), so
+        // one row at a time waits on add latency; four chains side by side keep the same order and bits per row.
+        for (; r + 3 < to; r += 4) {
+            int b0 = in.offset + r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int i = 0; i < n; i++) {
+                float v0 = in.data[b0 + i], v1 = in.data[b1 + i], v2 = in.data[b2 + i], v3 = in.data[b3 + i];
+                s0 += v0 * v0;
+                s1 += v1 * v1;
+                s2 += v2 * v2;
+                s3 += v3 * v3;
+            }
+            scaleRow(in, w, o, r, n, s0, eps);
+            scaleRow(in, w, o, r + 1, n, s1, eps);
+            scaleRow(in, w, o, r + 2, n, s2, eps);
+            scaleRow(in, w, o, r + 3, n, s3, eps);
+        }
+        for (; r < to; r++) {
             int ib = in.offset + r * n;
-            int ob = o.offset + r * n;
             double sum = 0;
             for (int i = 0; i < n; i++) {
                 float v = in.data[ib + i];
                 sum += v * v;
             }
-            float mean = (float) (sum / n);
-            float scale = 1.0f / (float) Math.sqrt(mean + eps);
-            for (int i = 0; i < n; i++) {
-                o.data[ob + i] = (in.data[ib + i] * scale) * w[i];
-            }
+            scaleRow(in, w, o, r, n, sum, eps);
+        }
+    }
+
+    /** Row {@code r} of rmsNorm's output, given the row's sum of squares. */
+    private static void scaleRow(CpuMatrix in, float[] w, CpuMatrix o, int r, int n, double sumOfSquares, float eps) {
+        int ib = in.offset + r * n;
+        int ob = o.offset + r * n;
+        float mean = (float) (sumOfSquares / n);
+        float scale = 1.0f / (float) Math.sqrt(mean + eps);
+        for (int i = 0; i < n; i++) {
+            o.data[ob + i] = (in.data[ib + i] * scale) * w[i];
         }
     }
 
@@ -330,6 +354,8 @@ public final class CpuBackend implements Backend {
         team.parallelFor(shape.heads() * blocks, (from, to) -> {
             float[] scores = new float[qb * kvLength];
             float[] inv = new float[qb];
+            int[] visible = new int[qb];
+            double[] sums = new double[qb];
             for (int task = from; task < to; task++) {
                 int h = task / blocks;
                 int first = (task % blocks) * qb;
@@ -339,9 +365,11 @@ public final class CpuBackend implements Backend {
                 VectorMatmul.scoresBlock(qm.data, qm.offset + first * qm.cols + h * hd, qm.cols, count, kt,
                         kvh * hd * kvLength, kvLength, hd, keys, shape.scale(), scores, kvLength);
                 for (int m = 0; m < count; m++) {
-                    int visible = causal ? Math.min(kvLength, firstQueryPosition + first + m + 1) : kvLength;
-                    inv[m] = softmax(scores, m * kvLength, visible);
-                    java.util.Arrays.fill(scores, m * kvLength + visible, m * kvLength + keys, 0f);
+                    visible[m] = causal ? Math.min(kvLength, firstQueryPosition + first + m + 1) : kvLength;
+                }
+                softmaxBlock(scores, kvLength, count, visible, sums, inv);
+                for (int m = 0; m < count; m++) {
+                    java.util.Arrays.fill(scores, m * kvLength + visible[m], m * kvLength + keys, 0f);
                 }
                 VectorMatmul.weightedSumBlock(scores, kvLength, inv, count, keys, vm.data, vm.offset + kvh * hd, vm.cols,
                         om.data, om.offset + first * om.cols + h * hd, om.cols, hd);
@@ -359,6 +387,38 @@ public final class CpuBackend implements Backend {
         double sum = 0;
         for (int j = 0; j < visible; j++) sum += scores[at + j];
         return (float) (1.0 / sum);
+    }
+
+    /**
+     * {@link #softmax} for rows {@code m < count} of {@code scores} ({@code stride} apart, row m over its first
+     * {@code visible[m]} values), 1 / sum into {@code inv[m]}. Each row's sum is the same chain of double adds in
+     * the same order; the rows' chains run side by side over the keys they share, as one chain waits on add latency.
+     */
+    private static void softmaxBlock(float[] scores, int stride, int count, int[] visible, double[] sums, float[] inv) {
+        int shared = Integer.MAX_VALUE;
+        for (int m = 0; m < count; m++) {
+            float max = VectorMatmul.max(scores, m * stride, visible[m]);
+            VectorMatmul.expShifted(scores, m * stride, visible[m], max);
+            shared = Math.min(shared, visible[m]);
+        }
+        // Missing rows repeat the last one (summed, never used), so the loop has no branches.
+        int r1 = Math.min(1, count - 1) * stride, r2 = Math.min(2, count - 1) * stride, r3 = Math.min(3, count - 1) * stride;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int j = 0; j < shared; j++) {
+            s0 += scores[j];
+            s1 += scores[r1 + j];
+            s2 += scores[r2 + j];
+            s3 += scores[r3 + j];
+        }
+        sums[0] = s0;
+        if (count > 1) sums[1] = s1;
+        if (count > 2) sums[2] = s2;
+        if (count > 3) sums[3] = s3;
+        for (int m = 0; m < count; m++) {
+            double sum = sums[m];
+            for (int j = shared; j < visible[m]; j++) sum += scores[m * stride + j];
+            inv[m] = (float) (1.0 / sum);
+        }
     }
 
     /** Softmax over {@code scores[0, visible)}, then out row {@code i}, head {@code h} = those weights times V. */
