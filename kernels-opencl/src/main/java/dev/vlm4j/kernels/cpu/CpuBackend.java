@@ -340,10 +340,10 @@ public final class CpuBackend implements Backend {
         // with no horizontal sums: fast for short head dimensions and the same result however the work is split.
         float[] kt = new float[shape.kvHeads() * hd * kvLength];
         team.parallelFor(shape.kvHeads() * hd, 8, (from, to) -> {
-            for (int c = from; c < to; c++) {
-                int src = km.offset + c; // column c of K = (kvh, d)
-                int dst = c * kvLength;
-                for (int j = 0; j < kvLength; j++) kt[dst + j] = km.data[src + j * km.cols];
+            // key-major: each key's columns [from, to) are one run of K, written to to - from sequential streams
+            for (int j = 0; j < kvLength; j++) {
+                int src = km.offset + j * km.cols; // column c of K is (kvh, d)
+                for (int c = from; c < to; c++) kt[c * kvLength + j] = km.data[src + c];
             }
         });
         // Tasks are (head, block of queries), head-major: a block's queries share every K and V load, and a

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -611,26 +612,22 @@ final class VectorMatmul {
                 b3.mul(scale).intoArray(scores, 3 * sStride + j + L);
             }
         }
-        for (int bound = F.loopBound(visible); j < bound; j += L) {
+        // The last keys one vector at a time, the very last under a mask: a scalar tail here was a 64-step chain of
+        // dependent FMAs per key and query, most of prefill attention's time (lanes compute the same chains).
+        for (; j < visible; j += L) {
+            VectorMask<Float> in = F.indexInRange(j, visible);
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
             for (int d = 0; d < hd; d++) {
-                FloatVector k = FloatVector.fromArray(F, kt, ko + d * stride + j);
+                FloatVector k = FloatVector.fromArray(F, kt, ko + d * stride + j, in);
                 a0 = k.fma(FloatVector.broadcast(F, q[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(F, q[q1 + d]), a1);
                 a2 = k.fma(FloatVector.broadcast(F, q[q2 + d]), a2);
                 a3 = k.fma(FloatVector.broadcast(F, q[q3 + d]), a3);
             }
-            a0.mul(scale).intoArray(scores, j);
-            if (count > 1) a1.mul(scale).intoArray(scores, sStride + j);
-            if (count > 2) a2.mul(scale).intoArray(scores, 2 * sStride + j);
-            if (count > 3) a3.mul(scale).intoArray(scores, 3 * sStride + j);
-        }
-        for (; j < visible; j++) {
-            for (int m = 0; m < count; m++) {
-                float acc = 0;
-                for (int d = 0; d < hd; d++) acc = Math.fma(kt[ko + d * stride + j], q[qo + m * qStride + d], acc);
-                scores[m * sStride + j] = acc * scale;
-            }
+            a0.mul(scale).intoArray(scores, j, in);
+            if (count > 1) a1.mul(scale).intoArray(scores, sStride + j, in);
+            if (count > 2) a2.mul(scale).intoArray(scores, 2 * sStride + j, in);
+            if (count > 3) a3.mul(scale).intoArray(scores, 3 * sStride + j, in);
         }
     }
 
@@ -726,9 +723,11 @@ final class VectorMatmul {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += L) m = m.max(FloatVector.fromArray(F, a, at + j));
-        float max = m.reduceLanes(VectorOperators.MAX);
-        for (; j < n; j++) max = Math.max(max, a[at + j]);
-        return max;
+        if (j < n) {
+            VectorMask<Float> in = F.indexInRange(j, n);
+            m = m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, a, at + j, in), in);
+        }
+        return m.reduceLanes(VectorOperators.MAX);
     }
 
     static void expShifted(float[] a, int at, int n, float max) {
@@ -737,7 +736,10 @@ final class VectorMatmul {
         for (int bound = F.loopBound(n); j < bound; j += L) {
             exp(FloatVector.fromArray(F, a, at + j).sub(m)).intoArray(a, at + j);
         }
-        for (; j < n; j++) a[at + j] = expScalar(a[at + j] - max);
+        if (j < n) { // the tail under a mask: the same bits as expScalar, without a scalar call per value
+            VectorMask<Float> in = F.indexInRange(j, n);
+            exp(FloatVector.fromArray(F, a, at + j, in).sub(m)).intoArray(a, at + j, in);
+        }
     }
 
     /** The vector form of {@link #expScalar}: the same operations lane by lane, so the same bits. */
