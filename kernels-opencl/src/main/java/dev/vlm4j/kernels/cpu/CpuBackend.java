@@ -34,6 +34,8 @@ public final class CpuBackend implements Backend {
      */
     private MemorySegment alignedActivations = MemorySegment.NULL;
     private MemorySegment weightGroups = MemorySegment.NULL;
+    /** The angles of the last rope call, reused by the next one for the same positions (K after Q). */
+    private RopeAngles lastRopeAngles;
 
     public CpuBackend(int threads) {
         this.team = new ThreadTeam(threads);
@@ -278,30 +280,58 @@ public final class CpuBackend implements Backend {
         require(m.cols % headDim == 0, "rope: " + m.cols + " columns is not a whole number of heads of " + headDim);
         require(rope.dims() <= headDim, "rope: rotates " + rope.dims() + " dims of a " + headDim + "-dim head");
         int heads = m.cols / headDim;
-        float thetaScale = (float) Math.pow(rope.theta(), -2.0f / rope.dims());
-        float[] cos = new float[rope.dims() / 2];
-        float[] sin = new float[rope.dims() / 2];
-        for (int r = 0; r < m.rows; r++) {
-            // ggml builds the angles by repeated float multiplication, not pow: keep that rounding.
-            float theta = firstPosition + r;
-            for (int i = 0; i < rope.dims() / 2; i++) {
-                float angle = theta / rope.freqFactor(i);
-                cos[i] = (float) Math.cos(angle);
-                sin[i] = (float) Math.sin(angle);
-                theta *= thetaScale;
-            }
-            for (int h = 0; h < heads; h++) {
-                int base = m.offset + r * m.cols + h * headDim;
-                for (int i = 0; i < rope.dims() / 2; i++) {
-                    int a = rope.style() == RopeStyle.NORMAL ? base + 2 * i : base + i;
-                    int b = rope.style() == RopeStyle.NORMAL ? a + 1 : a + rope.dims() / 2;
-                    float x0 = m.data[a];
-                    float x1 = m.data[b];
-                    m.data[a] = x0 * cos[i] - x1 * sin[i];
-                    m.data[b] = x0 * sin[i] + x1 * cos[i];
+        RopeAngles angles = ropeAngles(rope, firstPosition, m.rows);
+        int half = rope.dims() / 2;
+        team.parallelFor(m.rows, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int h = 0; h < heads; h++) {
+                    int base = m.offset + r * m.cols + h * headDim;
+                    for (int i = 0; i < half; i++) {
+                        int a = rope.style() == RopeStyle.NORMAL ? base + 2 * i : base + i;
+                        int b = rope.style() == RopeStyle.NORMAL ? a + 1 : a + half;
+                        float cos = angles.cos[r * half + i];
+                        float sin = angles.sin[r * half + i];
+                        float x0 = m.data[a];
+                        float x1 = m.data[b];
+                        m.data[a] = x0 * cos - x1 * sin;
+                        m.data[b] = x0 * sin + x1 * cos;
+                    }
                 }
             }
+        });
+    }
+
+    /** cos and sin of rope's angles for {@code rows} positions from {@code firstPosition}, row-major. */
+    private record RopeAngles(Rope rope, int firstPosition, int rows, float[] cos, float[] sin) {
+    }
+
+    /**
+     * The angles of {@code rows} positions from {@code firstPosition}: the last ones computed when Q and then K of
+     * the same positions are rotated (the trigonometry is most of rope's time), else computed anew.
+     */
+    private RopeAngles ropeAngles(Rope rope, int firstPosition, int rows) {
+        RopeAngles last = lastRopeAngles;
+        if (last != null && last.rope == rope && last.firstPosition == firstPosition && last.rows == rows) {
+            return last;
         }
+        int half = rope.dims() / 2;
+        float thetaScale = (float) Math.pow(rope.theta(), -2.0f / rope.dims());
+        float[] cos = new float[rows * half];
+        float[] sin = new float[rows * half];
+        team.parallelFor(rows, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                // ggml builds the angles by repeated float multiplication, not pow: keep that rounding.
+                float theta = firstPosition + r;
+                for (int i = 0; i < half; i++) {
+                    float angle = theta / rope.freqFactor(i);
+                    cos[r * half + i] = (float) Math.cos(angle);
+                    sin[r * half + i] = (float) Math.sin(angle);
+                    theta *= thetaScale;
+                }
+            }
+        });
+        lastRopeAngles = new RopeAngles(rope, firstPosition, rows, cos, sin);
+        return lastRopeAngles;
     }
 
     @Override
