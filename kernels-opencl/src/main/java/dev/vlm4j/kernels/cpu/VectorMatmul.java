@@ -329,10 +329,7 @@ final class VectorMatmul {
         float[] row = new float[n];
         for (int g = from; g < to; g += GROUP_ROWS) {
             int count = Math.min(GROUP_ROWS, to - g);
-            for (int i = 0; i < count; i++) {
-                dequantizeRow(w, g + i, row, 0, n);
-                interleaveRow(row, 0, n, buf, interleavedRow(i, n), LE);
-            }
+            for (int i = 0; i < count; i++) dequantizeInterleaved(w, g + i, buf, interleavedRow(i, n), row);
             int r = 0;
             if (WIDE_TILE) {
                 for (; r + 3 < rows; r += 4) {
@@ -370,32 +367,30 @@ final class VectorMatmul {
         }
     }
 
-    /** Row {@code j} of {@code w} into {@code dst[off..off+n)}, exactly as ggml dequantises it. */
-    static void dequantizeRow(Tensor w, int j, float[] dst, int off, int n) {
+    /**
+     * Row {@code j} of {@code w}, exactly as ggml dequantises it, as the interleaved row at byte {@code row} of
+     * {@code dst} (little-endian; see {@link #interleaveRow}). F32, Q8_0 and Q4_0 go there straight from vector
+     * registers; the other types through {@code tmp} ({@code n} floats).
+     */
+    static void dequantizeInterleaved(Tensor w, int j, MemorySegment dst, long row, float[] tmp) {
         MemorySegment seg = w.data();
         long at = j * w.rowBytes();
+        int n = w.columns();
         switch (w.type()) {
             case F32 -> {
                 int k = 0;
                 for (int bound = F.loopBound(n); k < bound; k += L) {
-                    FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).intoArray(dst, off + k);
+                    FloatVector.fromMemorySegment(F, seg, at + 4L * k, LE).intoMemorySegment(dst, row + k / L * CHUNK, LE);
                 }
-                for (; k < n; k++) dst[off + k] = seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), at + 4L * k);
-            }
-            // Plain loops: C2 compiles these conversions to vector instructions (vcvtph2ps for fp16), faster here
-            // than the same in Vector API bit operations.
-            case F16 -> {
-                for (int k = 0; k < n; k++) dst[off + k] = Float.float16ToFloat(seg.get(SHORT, at + 2L * k));
-            }
-            case BF16 -> {
-                for (int k = 0; k < n; k++) dst[off + k] = Float.intBitsToFloat(seg.get(SHORT, at + 2L * k) << 16);
+                for (int i = 0; k < n; k++, i++) dst.set(FLOAT, row + n / L * CHUNK + 4L * i, seg.get(FLOAT, at + 4L * k));
             }
             case Q8_0 -> {
                 for (int b = 0; b < n / 32; b++) {
                     long block = at + 34L * b;
                     FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block)));
                     for (int p = 0; p < 32; p += L) {
-                        widen(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE)).mul(d).intoArray(dst, off + 32 * b + p);
+                        widen(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE)).mul(d)
+                                .intoMemorySegment(dst, row + (32 * b + p) / L * CHUNK, LE);
                     }
                 }
             }
@@ -404,14 +399,26 @@ final class VectorMatmul {
                     long block = at + 18L * b;
                     FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT, block)));
                     for (int p = 0; p < 16; p += L) {
-                        ByteVector packed = ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE);
-                        IntVector bytes = unsignedBytes(packed);
-                        lowNibbles(bytes).mul(d).intoArray(dst, off + 32 * b + p);
-                        highNibbles(bytes).mul(d).intoArray(dst, off + 32 * b + 16 + p);
+                        IntVector bytes = unsignedBytes(ByteVector.fromMemorySegment(BL, seg, block + 2 + p, LE));
+                        lowNibbles(bytes).mul(d).intoMemorySegment(dst, row + (32 * b + p) / L * CHUNK, LE);
+                        highNibbles(bytes).mul(d).intoMemorySegment(dst, row + (32 * b + 16 + p) / L * CHUNK, LE);
                     }
                 }
             }
-            default -> dev.vlm4j.tensor.TensorCodecs.dequantize(w.type(), seg, at, dst, off, n);
+            // Plain loops: C2 compiles these conversions to vector instructions (vcvtph2ps for fp16), faster here
+            // than the same in Vector API bit operations.
+            case F16 -> {
+                for (int k = 0; k < n; k++) tmp[k] = Float.float16ToFloat(seg.get(SHORT, at + 2L * k));
+                interleaveRow(tmp, 0, n, dst, row, LE);
+            }
+            case BF16 -> {
+                for (int k = 0; k < n; k++) tmp[k] = Float.intBitsToFloat(seg.get(SHORT, at + 2L * k) << 16);
+                interleaveRow(tmp, 0, n, dst, row, LE);
+            }
+            default -> {
+                dev.vlm4j.tensor.TensorCodecs.dequantize(w.type(), seg, at, tmp, 0, n);
+                interleaveRow(tmp, 0, n, dst, row, LE);
+            }
         }
     }
 
