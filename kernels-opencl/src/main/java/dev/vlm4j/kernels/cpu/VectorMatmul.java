@@ -25,10 +25,11 @@ import java.nio.ByteOrder;
  * same products ggml's integer dot sums, rounded once more per product instead of once per block, which moves
  * results by float32 rounding only (well inside the parity tolerances).
  *
- * <p>Work split: output rows in groups; each group of weight rows is dequantised once into a thread-local buffer
- * (read from the memory-mapped file exactly once per matmul) and then multiplied with every activation row, with a
- * 4 weight rows × 2 activation rows register tile for batches (prefill, ViT patches). With one or two activation
- * rows (decode) Q8_0/Q4_0 blocks are widened and multiplied in registers straight from the mapped file instead.
+ * <p>Work split: output rows in groups; each group of weight rows is dequantised once into its thread's buffer
+ * (read from the memory-mapped file exactly once per matmul) and then multiplied with every activation row, with
+ * register tiles of 4 weight rows × 4 (AVX-512), 2 or 1 activation rows for batches (prefill, ViT patches), in
+ * cache-line-aligned native memory with rows interleaved by vectors ({@link #matmulTiles}). With one or two
+ * activation rows (decode) each weight row is read straight from the mapped file and widened in registers instead.
  * Q8_0 decode goes further, as ggml does: activations quantised to int8 blocks, each block's 32 products summed
  * exactly in integers, then scaled once by both blocks' scales ({@link #matmulQ8_0Rows}).
  */
