@@ -117,12 +117,13 @@ public final class CpuBackend implements Backend {
         }
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
-        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) {
+        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) { // decode: each row widened in registers from the file
             VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
             team.parallelFor(outDim, 32, (from, to) ->
                     VectorMatmul.matmulQ4_0Rows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
             return;
         }
+        // Batches, and decode of the other types: tiles over aligned, interleaved rows (VectorMatmul.matmulTiles).
         MemorySegment xa = alignedActivations(VectorMatmul.interleavedBytes(in.rows, inDim));
         team.parallelFor(in.rows, 8, (from, to) -> {
             VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs);
