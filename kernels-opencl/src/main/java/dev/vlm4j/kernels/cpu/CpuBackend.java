@@ -132,10 +132,7 @@ public final class CpuBackend implements Backend {
             }
         });
         long groupBytes = VectorMatmul.tileBufferBytes(inDim);
-        if (weightGroups.byteSize() < groupBytes * team.size()) {
-            weightGroups = Arena.ofAuto().allocate(groupBytes * team.size(), VectorMatmul.CACHE_LINE);
-        }
-        MemorySegment groups = weightGroups;
+        MemorySegment groups = weightGroups = atLeast(weightGroups, groupBytes * team.size());
         team.parallelForWorkers(outDim, 32, (worker, from, to) ->
                 VectorMatmul.matmulTiles(t, b, xa, in.rows, groups.asSlice(worker * groupBytes, groupBytes),
                         o.data, o.offset, outDim, from, to));
@@ -143,10 +140,12 @@ public final class CpuBackend implements Backend {
 
     /** {@link #alignedActivations}, grown to at least {@code bytes}. */
     private MemorySegment alignedActivations(long bytes) {
-        if (alignedActivations.byteSize() < bytes) {
-            alignedActivations = Arena.ofAuto().allocate(bytes, VectorMatmul.CACHE_LINE);
-        }
-        return alignedActivations;
+        return alignedActivations = atLeast(alignedActivations, bytes);
+    }
+
+    /** {@code segment} if it holds {@code bytes}, else a new cache-line-aligned one that does (the old one is freed by GC). */
+    private static MemorySegment atLeast(MemorySegment segment, long bytes) {
+        return segment.byteSize() >= bytes ? segment : Arena.ofAuto().allocate(bytes, VectorMatmul.CACHE_LINE);
     }
 
     /**
