@@ -27,6 +27,8 @@ public final class CpuBackend implements Backend {
     private float[] activationScratch = new float[0];
     private short[] quantisedScratch = new short[0];
     private float[] blockScaleScratch = new float[0];
+    private short[] pairQuantScratch = new short[0];
+    private float[] pairScaleScratch = new float[0];
     /**
      * Activations of the current matmul laid out on cache lines, and one dequantised weight group per thread (see
      * {@link VectorMatmul#matmulTiles}); both grown on demand and kept, as a fresh native allocation per call would
@@ -96,6 +98,10 @@ public final class CpuBackend implements Backend {
             throw new UnsupportedTensorTypeException(t.type());
         }
         int n = Math.multiplyExact(in.rows, inDim);
+        if (t.type() == GgmlType.Q4_0 && VectorMatmul.Q4_0_PAIRS && in.rows <= 2) {
+            matmulQ4_0Pairs(t, b, in, o, outDim);
+            return;
+        }
         if (t.type() == GgmlType.Q8_0 && in.rows <= 2) {
             // Decode: integer block dots, as ggml's vec_dot_q8_0_q8_0 (prefill amortises float tiles better).
             if (quantisedScratch.length < n) {
@@ -117,7 +123,7 @@ public final class CpuBackend implements Backend {
         }
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
-        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) { // decode: each row widened in registers from the file
+        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) { // decode with 256-bit vectors: float lanes, one block at a time
             VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
             team.parallelFor(outDim, 32, (from, to) ->
                     VectorMatmul.matmulQ4_0Rows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
@@ -136,6 +142,27 @@ public final class CpuBackend implements Backend {
         team.parallelForWorkers(outDim, 32, (worker, from, to) ->
                 VectorMatmul.matmulTiles(t, b, xa, in.rows, groups.asSlice(worker * groupBytes, groupBytes),
                         o.data, o.offset, outDim, from, to));
+    }
+
+    /**
+     * Q4_0 decode with 512-bit vectors, integer block dots as ggml's vec_dot_q4_0_q8_0: the activations quantised
+     * into pairs of blocks, then the row dots.
+     */
+    private void matmulQ4_0Pairs(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim) {
+        int inDim = t.columns();
+        int pairs = VectorMatmul.q4_0Pairs(inDim);
+        if (pairQuantScratch.length < in.rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS) {
+            pairQuantScratch = new short[in.rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS];
+            pairScaleScratch = new float[in.rows * pairs * VectorMatmul.PAIR_SCALE_FLOATS];
+        }
+        short[] xp = pairQuantScratch;
+        float[] xs = pairScaleScratch;
+        for (int r = 0; r < in.rows; r++) {
+            VectorMatmul.quantizeQ4_0Pairs(in.data, in.offset + r * inDim, inDim,
+                    xp, r * pairs * VectorMatmul.PAIR_QUANT_SHORTS, xs, r * pairs * VectorMatmul.PAIR_SCALE_FLOATS);
+        }
+        team.parallelFor(outDim, 32, (from, to) ->
+                VectorMatmul.matmulQ4_0Pairs(t, b, xp, xs, in.rows, o.data, o.offset, outDim, from, to));
     }
 
     /** {@link #alignedActivations}, grown to at least {@code bytes}. */

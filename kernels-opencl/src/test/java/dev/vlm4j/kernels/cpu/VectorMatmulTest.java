@@ -337,6 +337,64 @@ class VectorMatmulTest {
         return v;
     }
 
+    /**
+     * Q4_0 decode finishes the rows at the end of a tensor lane by lane (a 64-byte load there would leave it); those
+     * rows must come out bit for bit as when another row follows them and the vector loop runs to the end.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {32, 64, 96, 288})
+    void q4_0RowsAtTheEndOfATensorMatchTheVectorLoopExactly(int cols) {
+        SplittableRandom rnd = new SplittableRandom(cols);
+        int outDim = 5;
+        float[] w = gaussian(rnd, (outDim + 1) * cols);
+        float[] x = gaussian(rnd, 2 * cols);
+        Tensor last = new Tensor("w", GgmlType.Q4_0, Shape.of(cols, outDim), TensorCodecs.quantize(GgmlType.Q4_0, w, 0, outDim * cols));
+        Tensor followed = new Tensor("w", GgmlType.Q4_0, Shape.of(cols, outDim + 1), TensorCodecs.quantize(GgmlType.Q4_0, w, 0, w.length));
+        try (CpuBackend backend = new CpuBackend(1)) {
+            for (int rows = 1; rows <= 2; rows++) {
+                Matrix xm = backend.matrix(rows, cols);
+                backend.write(xm, java.util.Arrays.copyOf(x, rows * cols));
+                Matrix a = backend.matrix(rows, outDim);
+                Matrix b = backend.matrix(rows, outDim + 1);
+                backend.matmul(backend.weight(last), xm, a);
+                backend.matmul(backend.weight(followed), xm, b);
+                float[] got = backend.read(a);
+                float[] expected = backend.read(b);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < outDim; j++) {
+                        assertEquals(Float.floatToRawIntBits(expected[r * (outDim + 1) + j]), Float.floatToRawIntBits(got[r * outDim + j]),
+                                cols + " columns, activation row " + r + ", weight row " + j + ": exactly as with a row after it");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Every finite fp16 Q4_0 block scale, subnormals included, converts exactly as Float.float16ToFloat. */
+    @org.junit.jupiter.api.Test
+    void q4_0PairScalesConvertExactly() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorMatmul.Q4_0_PAIRS, "the pair kernel runs with 512-bit vectors only");
+        var species = VectorMatmul.I;
+        int lanes = species.length();
+        int[] halves = new int[lanes];
+        float[] got = new float[lanes];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+        for (int start = 0; start < 65536; start += lanes) {
+            for (int i = 0; i < lanes; i++) {
+                halves[i] = ((start + i) << 16) | random.nextInt(0x10000); // the low half is don't-care
+            }
+            VectorMatmul.pairScales(jdk.incubator.vector.IntVector.fromArray(species, halves, 0)).intoArray(got, 0);
+            for (int i = 0; i < lanes; i++) {
+                int h = start + i;
+                if (((h >> 10) & 31) == 31) {
+                    continue; // inf/NaN: no quantiser writes them
+                }
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) h)), Float.floatToRawIntBits(got[i]),
+                        "fp16 scale 0x" + Integer.toHexString(h));
+            }
+        }
+    }
+
     /** Every finite fp16 value, in the low or the high half of an int lane, converts exactly as Float.float16ToFloat. */
     @org.junit.jupiter.api.Test
     void fp16LanesConvertExactlyInEitherHalf() {
