@@ -131,8 +131,8 @@ final class VectorMatmul {
             FloatVector m = FloatVector.zero(F);
             for (int p = 0; p < 32; p += L) m = m.max(FloatVector.fromArray(F, x, xo + b + p).abs());
             float amax = m.reduceLanes(VectorOperators.MAX);
-            float d = Float.float16ToFloat(Float.floatToFloat16(amax / 127.f));
-            float id = amax != 0.0f ? 127.f / amax : 0.0f;
+            float d = q8_0Scale(amax);
+            float id = q8_0InverseScale(amax);
             for (int p = 0; p < 32; p += L) {
                 FloatVector t = FloatVector.fromArray(F, x, xo + b + p).mul(id);
                 t.add(MAGIC).sub(MAGIC).mul(d).intoArray(out, oo + b + p);
@@ -150,10 +150,25 @@ final class VectorMatmul {
         for (int b = 0; b < cols; b += 32) {
             float amax = 0;
             for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[xo + b + i]));
-            d[dOff + (b >> 5)] = Float.float16ToFloat(Float.floatToFloat16(amax / 127.f));
-            float id = amax != 0.0f ? 127.f / amax : 0.0f;
-            for (int i = 0; i < 32; i++) q[qo + b + i] = (short) (int) ((x[xo + b + i] * id + MAGIC) - MAGIC);
+            d[dOff + (b >> 5)] = q8_0Scale(amax);
+            float id = q8_0InverseScale(amax);
+            for (int i = 0; i < 32; i++) q[qo + b + i] = q8_0Quant(x[xo + b + i], id);
         }
+    }
+
+    /** A Q8_0 block's scale, as ggml stores it (fp16), for the block's largest magnitude {@code amax}. */
+    private static float q8_0Scale(float amax) {
+        return Float.float16ToFloat(Float.floatToFloat16(amax / 127.f));
+    }
+
+    /** The factor that maps a block with largest magnitude {@code amax} onto [-127, 127] (0 for an all-zero block). */
+    private static float q8_0InverseScale(float amax) {
+        return amax != 0.0f ? 127.f / amax : 0.0f;
+    }
+
+    /** {@code rint(v * id)} for {@code |v * id| <= 127}, as {@link #roundQ8_0} explains. */
+    private static short q8_0Quant(float v, float id) {
+        return (short) (int) ((v * id + MAGIC) - MAGIC);
     }
 
     /**
@@ -311,17 +326,21 @@ final class VectorMatmul {
 
     /** Q4_0 decode goes through {@link #matmulQ4_0Pairs} (it needs 64-byte vectors and a byte permute). */
     static final boolean Q4_0_PAIRS = F.vectorBitSize() == 512;
+    /** Bytes of one Q4_0 block (fp16 scale, 16 bytes of nibbles) and of the pair {@link #dotQ4_0Pairs} loads at once. */
+    private static final int Q4_0_BLOCK = 18, Q4_0_PAIR = 2 * Q4_0_BLOCK;
     /** 64 bytes: two 18-byte Q4_0 blocks and the start of the next, loaded at once. */
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
     /**
      * Byte lanes that put byte {@code i} of block A's quants at short lane {@code i} and block B's at short lane
      * {@code 16 + i} (the high byte of each short is don't-care).
      */
-    private static final VectorShuffle<Byte> PAIR_QUANTS = VectorShuffle.fromOp(B64, i -> i < 32 ? 2 + i / 2 : 20 + (i - 32) / 2);
+    private static final VectorShuffle<Byte> PAIR_QUANTS =
+            VectorShuffle.fromOp(B64, i -> i < 32 ? 2 + i / 2 : Q4_0_BLOCK + 2 + (i - 32) / 2);
     /** Byte lanes that put block A's fp16 scale in the high half of int lanes 0-7 and block B's in lanes 8-15. */
-    private static final VectorShuffle<Byte> PAIR_SCALES = VectorShuffle.fromOp(B64, i -> (i < 32 ? 0 : 18) + Math.max(0, (i & 3) - 2));
+    private static final VectorShuffle<Byte> PAIR_SCALES =
+            VectorShuffle.fromOp(B64, i -> (i < 32 ? 0 : Q4_0_BLOCK) + Math.max(0, (i & 3) - 2));
     private static final FloatVector TWO_POW_112 = FloatVector.broadcast(F, 0x1p112f);
-    /** Shorts and floats per pair of blocks in {@link #layOutQ4_0Pairs}'s activation layout. */
+    /** Shorts and floats per pair of blocks in {@link #quantizeQ4_0Pairs}'s activation layout. */
     static final int PAIR_QUANT_SHORTS = 64, PAIR_SCALE_FLOATS = 16;
 
     /** Pairs of 32-value blocks in a row of {@code n} values (an odd last block is paired with zeros). */
@@ -349,17 +368,17 @@ final class VectorMatmul {
             int at = xo + 32 * b;
             float amax = 0;
             for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[at + i]));
-            Arrays.fill(xs, scales, scales + 8, Float.float16ToFloat(Float.floatToFloat16(amax / 127.f)));
-            float id = amax != 0.0f ? 127.f / amax : 0.0f;
-            for (int i = 0; i < 16; i++) xp[quants + i] = (short) (int) ((x[at + i] * id + MAGIC) - MAGIC);
-            for (int i = 0; i < 16; i++) xp[quants + 32 + i] = (short) (int) ((x[at + 16 + i] * id + MAGIC) - MAGIC);
+            Arrays.fill(xs, scales, scales + 8, q8_0Scale(amax));
+            float id = q8_0InverseScale(amax);
+            for (int i = 0; i < 16; i++) xp[quants + i] = q8_0Quant(x[at + i], id);
+            for (int i = 0; i < 16; i++) xp[quants + 32 + i] = q8_0Quant(x[at + 16 + i], id);
         }
     }
 
     /**
      * Q4_0 decode with 512-bit vectors, as ggml's {@code vec_dot_q4_0_q8_0}: for rows {@code j in [from, to)},
      * {@code out[r*outStride + j] = sum over blocks of (int dot of the block) * d_w * d_x (+ bias[j])}, against
-     * activations quantised to int8 blocks and laid out by {@link #layOutQ4_0Pairs} ({@code rows} of them).
+     * activations quantised to int8 blocks and laid out by {@link #quantizeQ4_0Pairs} ({@code rows} of them).
      */
     static void matmulQ4_0Pairs(Tensor w, float[] bias, short[] xp, float[] xs, int rows, float[] out, int outOffset,
                                 int outStride, int from, int to) {
@@ -387,19 +406,22 @@ final class VectorMatmul {
      */
     static float dotQ4_0Pairs(Tensor w, int j, short[] xp, int po, float[] xs, int so, float[] lanes) {
         MemorySegment seg = w.data();
-        long row = j * w.rowBytes();
+        long rowBytes = w.rowBytes();
+        long row = j * rowBytes;
         int pairs = q4_0Pairs(w.columns());
         long lastLoad = seg.byteSize() - B64.vectorByteSize();
-        int whole = row + 36L * (pairs - 1) <= lastLoad ? pairs : (int) Math.clamp(Math.floorDiv(lastLoad - row, 36) + 1, 0, pairs);
+        int whole = row + (long) Q4_0_PAIR * (pairs - 1) <= lastLoad ? pairs
+                : (int) Math.clamp(Math.floorDiv(lastLoad - row, Q4_0_PAIR) + 1, 0, pairs);
         FloatVector acc = FloatVector.zero(F);
         // An int pair index drives the loop: C2 then hoists the activation arrays' range checks out of it.
         for (int q = 0; q < whole; q++) {
-            acc = addPair(acc, ByteVector.fromMemorySegment(B64, seg, row + 36L * q, LE), xp, po + q * PAIR_QUANT_SHORTS,
-                    xs, so + q * PAIR_SCALE_FLOATS);
+            acc = addPair(acc, ByteVector.fromMemorySegment(B64, seg, row + (long) Q4_0_PAIR * q, LE),
+                    xp, po + q * PAIR_QUANT_SHORTS, xs, so + q * PAIR_SCALE_FLOATS);
         }
         acc.intoArray(lanes, 0);
         for (int q = whole; q < pairs; q++) {
-            addPairScalar(lanes, seg, row + 36L * q, row + w.rowBytes(), xp, po + q * PAIR_QUANT_SHORTS, xs, so + q * PAIR_SCALE_FLOATS);
+            addPairScalar(lanes, seg, row + (long) Q4_0_PAIR * q, row + rowBytes,
+                    xp, po + q * PAIR_QUANT_SHORTS, xs, so + q * PAIR_SCALE_FLOATS);
         }
         return sumLanes(lanes, 0);
     }
@@ -409,8 +431,8 @@ final class VectorMatmul {
      * {@code rowEnd}): the same integer sums, the same float product of the scales and the same fused multiply-add.
      */
     private static void addPairScalar(float[] lanes, MemorySegment seg, long pair, long rowEnd, short[] xp, int p, float[] xs, int s) {
-        for (int half = 0; half < 2 && pair + 18L * half < rowEnd; half++) {
-            long block = pair + 18L * half;
+        for (int half = 0; half < 2 && pair + (long) Q4_0_BLOCK * half < rowEnd; half++) {
+            long block = pair + (long) Q4_0_BLOCK * half;
             float scale = Float.float16ToFloat(seg.get(SHORT, block));
             for (int lane = 0; lane < 8; lane++) {
                 int sum = 0;

@@ -40,11 +40,7 @@ class VectorMatmulTest {
                         MemorySegment data = TensorCodecs.quantize(type, w, 0, w.length);
                         Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), data);
                         Tensor bt = new Tensor("b", GgmlType.F32, Shape.of(outDim), TensorCodecs.quantize(GgmlType.F32, bias, 0, outDim));
-                        Matrix xm = backend.matrix(rows, cols);
-                        backend.write(xm, x);
-                        Matrix om = backend.matrix(rows, outDim);
-                        backend.matmul(backend.weight(wt), backend.weight(bt), xm, om);
-                        float[] got = backend.read(om);
+                        float[] got = multiply(backend, wt, bt, activations(backend, x, rows, cols));
 
                         float[] wd = new float[w.length];
                         TensorCodecs.dequantize(type, data, 0, wd, 0, w.length);
@@ -85,11 +81,7 @@ class VectorMatmulTest {
             float[] wd = new float[outDim * cols];
             TensorCodecs.dequantize(type, data, 0, wd, 0, wd.length);
             try (CpuBackend backend = new CpuBackend(2)) {
-                Matrix xm = backend.matrix(rows, cols);
-                backend.write(xm, x);
-                Matrix om = backend.matrix(rows, outDim);
-                backend.matmul(backend.weight(wt), xm, om);
-                float[] got = backend.read(om);
+                float[] got = multiply(backend, wt, null, activations(backend, x, rows, cols));
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < outDim; j++) {
                         double sum = 0, magnitude = 0;
@@ -119,15 +111,10 @@ class VectorMatmulTest {
             float[] x = gaussian(rnd, rows * cols);
             Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), TensorCodecs.quantize(type, w, 0, w.length));
             try (CpuBackend backend = new CpuBackend(2)) {
-                Matrix xm = backend.matrix(rows, cols);
-                backend.write(xm, x);
-                Matrix om = backend.matrix(rows, outDim);
-                backend.matmul(backend.weight(wt), xm, om);
-                float[] batched = backend.read(om);
+                Matrix xm = activations(backend, x, rows, cols);
+                float[] batched = multiply(backend, wt, null, xm);
                 for (int r = 0; r < rows; r++) {
-                    Matrix one = backend.matrix(1, outDim);
-                    backend.matmul(backend.weight(wt), xm.rows(r, 1), one);
-                    float[] single = backend.read(one);
+                    float[] single = multiply(backend, wt, null, xm.rows(r, 1));
                     for (int j = 0; j < outDim; j++) {
                         if (type != GgmlType.F32) {
                             // decode widens weights in registers, batches go through a dequantised buffer: same products, other order
@@ -198,11 +185,7 @@ class VectorMatmulTest {
         GgmlMath.quantizeQ8_0(x, 0, cols, q, 0, d, 0);
         Tensor wt = new Tensor("w", GgmlType.Q8_0, Shape.of(cols, outDim), MemorySegment.ofArray(raw));
         try (CpuBackend backend = new CpuBackend(1)) {
-            Matrix xm = backend.matrix(1, cols);
-            backend.write(xm, x);
-            Matrix om = backend.matrix(1, outDim);
-            backend.matmul(backend.weight(wt), xm, om);
-            float[] got = backend.read(om);
+            float[] got = multiply(backend, wt, null, activations(backend, x, 1, cols));
             for (int row = 0; row < outDim; row++) {
                 double expected = 0;
                 double magnitude = 0;
@@ -331,6 +314,21 @@ class VectorMatmulTest {
         return out;
     }
 
+    /** {@code x} ({@code rows × cols}) in a backend matrix. */
+    private static Matrix activations(CpuBackend backend, float[] x, int rows, int cols) {
+        Matrix m = backend.matrix(rows, cols);
+        backend.write(m, x);
+        return m;
+    }
+
+    /** The backend's matmul of {@code x} with weight {@code w} (and {@code bias}, if not null), read back. */
+    private static float[] multiply(CpuBackend backend, Tensor w, Tensor bias, Matrix x) {
+        dev.vlm4j.kernels.Weight weight = backend.weight(w);
+        Matrix out = backend.matrix(x.rows(), weight.rows());
+        backend.matmul(weight, bias == null ? null : backend.weight(bias), x, out);
+        return backend.read(out);
+    }
+
     private static float[] gaussian(SplittableRandom rnd, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
@@ -352,14 +350,9 @@ class VectorMatmulTest {
         Tensor followed = new Tensor("w", GgmlType.Q4_0, Shape.of(cols, outDim + 1), TensorCodecs.quantize(GgmlType.Q4_0, w, 0, w.length));
         try (CpuBackend backend = new CpuBackend(1)) {
             for (int rows = 1; rows <= 2; rows++) {
-                Matrix xm = backend.matrix(rows, cols);
-                backend.write(xm, java.util.Arrays.copyOf(x, rows * cols));
-                Matrix a = backend.matrix(rows, outDim);
-                Matrix b = backend.matrix(rows, outDim + 1);
-                backend.matmul(backend.weight(last), xm, a);
-                backend.matmul(backend.weight(followed), xm, b);
-                float[] got = backend.read(a);
-                float[] expected = backend.read(b);
+                Matrix xm = activations(backend, java.util.Arrays.copyOf(x, rows * cols), rows, cols);
+                float[] got = multiply(backend, last, null, xm);
+                float[] expected = multiply(backend, followed, null, xm);
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < outDim; j++) {
                         assertEquals(Float.floatToRawIntBits(expected[r * (outDim + 1) + j]), Float.floatToRawIntBits(got[r * outDim + j]),
