@@ -1,5 +1,6 @@
 package dev.vlm4j.bench;
 
+import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Matrix;
 import dev.vlm4j.kernels.Weight;
 import dev.vlm4j.kernels.cpu.CpuBackend;
@@ -41,9 +42,13 @@ import java.util.concurrent.TimeUnit;
  * JMH benchmarks of the CPU kernels and of the machine's memory, so kernel figures read as a fraction of the limit:
  * matrix x vector (decode) and matrix x matrix (prefill, 128 rows) through {@link CpuBackend#matmul} for F32, F16,
  * Q8_0 and Q4_0 weights on enough distinct 2048 x 2048 matrices that the working set exceeds the caches, and
- * STREAM-style copy, triad and read over arrays far larger than L3. {@link #main} runs them and prints GB/s and
- * GFLOP/s next to JMH's times.
+ * STREAM-style copy, triad and read over arrays far larger than L3, and one decode step's attention over a filled KV
+ * cache. {@link #main} runs them and prints GB/s and GFLOP/s next to JMH's times.
  */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
 public class KernelBenchmarks {
     static final int DIM = 2048;
     /** Weights are N(0, 0.02), the spread of a trained LLM's matrices (and of the synthetic benchmark models). */
@@ -108,16 +113,66 @@ public class KernelBenchmarks {
     }
 
     @Benchmark
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
     @Warmup(iterations = 3, time = 1)
-    @Measurement(iterations = 3, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
     public float matmul(MatmulState s) {
         Weight w = s.weights.get(s.next);
         s.next = (s.next + 1) % s.weights.size();
         s.backend.matmul(w, s.x, s.out);
         return s.backend.argmax(s.out, 0);
+    }
+
+    /** One decode step's attention (one query row) over a filled KV cache, as a text model's layer runs it. */
+    @State(Scope.Benchmark)
+    public static class AttentionState {
+        /** heads/kvHeads/headDim: the 125M benchmark model's, and a 7B LLaVA's (Vicuna/Llama 2). */
+        @Param({"12/4/64", "32/32/128"})
+        public String shape;
+        /** Keys in the cache: a short chat, and one after a 576-token LLaVA-1.5 image. */
+        @Param({"64", "640"})
+        public int kvLength;
+        @Param({"2"})
+        public int threads;
+
+        CpuBackend backend;
+        AttentionShape attention;
+        Matrix q;
+        Matrix k;
+        Matrix v;
+        Matrix out;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            String[] dims = shape.split("/");
+            attention = new AttentionShape(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]));
+            backend = new CpuBackend(threads);
+            SplittableRandom rnd = new SplittableRandom(2);
+            q = filled(1, attention.queryWidth(), rnd);
+            k = filled(kvLength, attention.kvWidth(), rnd);
+            v = filled(kvLength, attention.kvWidth(), rnd);
+            out = backend.matrix(1, attention.queryWidth());
+        }
+
+        private Matrix filled(int rows, int cols, SplittableRandom rnd) {
+            Matrix m = backend.matrix(rows, cols);
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian();
+            backend.write(m, values);
+            return m;
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            backend.close();
+        }
+    }
+
+    @Benchmark
+    @Warmup(iterations = 3, time = 1)
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+    public Matrix decodeAttention(AttentionState s) {
+        s.backend.attention(s.q, s.k, s.v, s.out, s.attention, s.kvLength, true, s.kvLength - 1);
+        return s.out;
     }
 
     @State(Scope.Benchmark)
@@ -149,10 +204,6 @@ public class KernelBenchmarks {
 
     /** STREAM copy: a = b (8 bytes moved per element). */
     @Benchmark
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    @Warmup(iterations = 2, time = 1)
-    @Measurement(iterations = 3, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
     public void streamCopy(StreamState s) {
         s.team.parallelFor(STREAM_FLOATS, 4096, (from, to) -> System.arraycopy(s.b, from, s.a, from, to - from));
@@ -160,10 +211,6 @@ public class KernelBenchmarks {
 
     /** STREAM triad: a = b + 3c (12 bytes moved per element). */
     @Benchmark
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    @Warmup(iterations = 2, time = 1)
-    @Measurement(iterations = 3, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
     public void streamTriad(StreamState s) {
         s.team.parallelFor(STREAM_FLOATS, 4096, (from, to) -> {
@@ -174,10 +221,6 @@ public class KernelBenchmarks {
 
     /** Read-only sum over native memory, as decode reads memory-mapped weights (4 bytes per element). */
     @Benchmark
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    @Warmup(iterations = 2, time = 1)
-    @Measurement(iterations = 3, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
     public float streamRead(StreamState s) {
         float[] partial = new float[s.threads * 16];
@@ -199,10 +242,12 @@ public class KernelBenchmarks {
     }
 
     public static void main(String[] args) throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException {
-        Options options = new OptionsBuilder()
-                .parent(new CommandLineOptions(args))
-                .include(KernelBenchmarks.class.getName() + ".*")
-                .build();
+        CommandLineOptions commandLine = new CommandLineOptions(args);
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(commandLine);
+        // every benchmark here unless the command line names some (JMH would run the union of both)
+        if (commandLine.getIncludes().isEmpty()) builder.include(KernelBenchmarks.class.getName() + ".*");
+        Options options = builder.build();
         Collection<RunResult> results = new Runner(options).run();
         System.out.println();
         System.out.println("benchmark            type  rows threads      us/op      GB/s   GFLOP/s");
@@ -210,7 +255,13 @@ public class KernelBenchmarks {
             String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
             double us = r.getPrimaryResult().getScore();
             String threads = r.getParams().getParam("threads");
-            if (name.equals("matmul")) {
+            if (name.equals("decodeAttention")) {
+                String[] dims = r.getParams().getParam("shape").split("/");
+                int kv = Integer.parseInt(r.getParams().getParam("kvLength"));
+                // scores and weighted sum: two multiply-adds per head, key and head dimension
+                double gflops = 4.0 * Integer.parseInt(dims[0]) * Integer.parseInt(dims[2]) * kv / (us * 1e3);
+                System.out.printf(Locale.ROOT, "%-20s %-9s %5d %3s %10.1f %9s %9.1f%n", name, r.getParams().getParam("shape"), kv, threads, us, "-", gflops);
+            } else if (name.equals("matmul")) {
                 String type = r.getParams().getParam("type");
                 int rows = Integer.parseInt(r.getParams().getParam("rows"));
                 double gbs = weightBytes(type) / (us * 1e3);
