@@ -363,6 +363,44 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * Q4_0 decode with 512-bit vectors sums sixteen rows' lanes at once and any rows left over one by one. For every
+     * decode path a row must come out bit for bit as when it is the only row of its weight, so that results do not
+     * depend on how the threads split the rows. 53 rows: three blocks of 16 and a tail of 5; 80
+     * columns: F16 rows with a scalar tail (summed one by one); 96: Q8_0 and Q4_0 rows with an odd last block.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0"})
+    void decodeRowsInBlocksEqualSingleRowsExactly(GgmlType type) {
+        SplittableRandom rnd = new SplittableRandom(type.ordinal());
+        int outDim = 53;
+        for (int cols : new int[]{64, type == GgmlType.F16 ? 80 : 96, 768}) {
+            float[] w = gaussian(rnd, outDim * cols);
+            float[] bias = gaussian(rnd, outDim);
+            MemorySegment quantised = TensorCodecs.quantize(type, w, 0, w.length);
+            long rowBytes = quantised.byteSize() / outDim;
+            Tensor whole = new Tensor("w", type, Shape.of(cols, outDim), quantised);
+            try (CpuBackend backend = new CpuBackend(1)) {
+                for (int rows = 1; rows <= 2; rows++) {
+                    Matrix xm = activations(backend, gaussian(rnd, rows * cols), rows, cols);
+                    float[] got = multiply(backend, whole, f32("b", bias, 0, outDim), xm);
+                    for (int j = 0; j < outDim; j++) {
+                        Tensor alone = new Tensor("w", type, Shape.of(cols, 1), quantised.asSlice(j * rowBytes, rowBytes));
+                        float[] expected = multiply(backend, alone, f32("b", bias, j, 1), xm);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(got[r * outDim + j]),
+                                    cols + " columns, activation row " + r + ", weight row " + j + ": exactly as the row alone");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static Tensor f32(String name, float[] values, int from, int count) {
+        return new Tensor(name, GgmlType.F32, Shape.of(count), TensorCodecs.quantize(GgmlType.F32, values, from, count));
+    }
+
     /** Every finite fp16 Q4_0 block scale, subnormals included, converts exactly as Float.float16ToFloat. */
     @org.junit.jupiter.api.Test
     void q4_0PairScalesConvertExactly() {
