@@ -29,6 +29,8 @@ public final class CpuBackend implements Backend {
     private float[] blockScaleScratch = new float[0];
     private short[] pairQuantScratch = new short[0];
     private float[] pairScaleScratch = new float[0];
+    /** One row on its way into {@link #alignedActivations} (F16's pair permutation). */
+    private float[] layoutScratch = new float[0];
     /**
      * Activations of the current matmul laid out on cache lines, and one dequantised weight group per thread (see
      * {@link VectorMatmul#matmulTiles}); both grown on demand and kept, as a fresh native allocation per call would
@@ -187,9 +189,9 @@ public final class CpuBackend implements Backend {
         if (activationScratch.length < n) activationScratch = new float[n];
         float[] xs = activationScratch;
         VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
-        float[] tmp = new float[inDim];
+        if (layoutScratch.length < inDim) layoutScratch = new float[inDim];
         for (int r = 0; r < in.rows; r++) {
-            VectorMatmul.layOutDecodeRow(t.type(), xs, r * inDim, inDim, tmp, xa, r * rowBytes);
+            VectorMatmul.layOutDecodeRow(t.type(), xs, r * inDim, inDim, layoutScratch, xa, r * rowBytes);
         }
         team.parallelFor(outDim, 32, (from, to) ->
                 VectorMatmul.matmulDecodeRows(t, b, xa, rowBytes, in.rows, o.data, o.offset, outDim, from, to));
