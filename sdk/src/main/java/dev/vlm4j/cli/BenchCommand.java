@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vlm4j bench}: prompt-prefill and decode speed of a text model, measured like llama-bench (pp: one batch
- * of P prompt tokens into an empty context; tg: N single-token steps from an empty context, logits each step),
+ * of P prompt tokens into an empty context; tg: N single-token steps from an empty context, logits each step; with
+ * {@code -d D}, both after D context tokens filled untimed),
  * with decode's weight traffic as GB/s and as a fraction of this machine's measured read bandwidth; or the encode
  * time and GFLOP/s of an mmproj's ViT and projector for one image.
  */
@@ -69,6 +70,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--gen-tokens"}, defaultValue = "64", description = "Decode steps (default ${DEFAULT-VALUE}; 0 skips)")
     int genTokens;
 
+    @Option(names = {"-d", "--depth"}, defaultValue = "0", description = "Tokens already in the context before each pp "
+            + "and tg run, like llama-bench -d: decode after a 576-token image, for instance. Filled untimed (default ${DEFAULT-VALUE})")
+    int depth;
+
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after the warm-up (default ${DEFAULT-VALUE})")
     int repetitions;
 
@@ -101,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
     record Rate(int tokens, double tokensPerSecond, double stddev, double medianTokensPerSecond, double warmupMillis,
                 int warmupRuns, double[] runs) {}
 
-    record Report(String model, long modelBytes, long parameters, String backend, int threads, Rate prefill, Rate decode,
+    record Report(String model, long modelBytes, long parameters, String backend, int threads, int depth, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
                   Double decodeFractionOfBandwidth, Map<String, Double> profileMillis, BackendStatistics backendStatistics) {}
 
@@ -111,8 +116,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || warmup < 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p, -n and --warmup must be >= 0 and -r >= 1");
+        if (promptTokens < 0 || genTokens < 0 || depth < 0 || repetitions < 1 || warmup < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p, -n, -d and --warmup must be >= 0 and -r >= 1");
         }
         BackendOptions options = new BackendOptions(backend, threads, device);
         if (choice.mmproj != null || SPEED_CLIP.equals(choice.synthetic)) {
@@ -122,14 +127,23 @@ final class BenchCommand implements Callable<Integer> {
         try (GgufFile file = GgufFile.open(modelPath); Backend b = Backends.create(options)) {
             TextModel model = TextModel.load(file, b);
             int vocab = model.config().vocabSize();
+            int trained = model.config().contextLength();
+            if (depth + Math.max(promptTokens, genTokens) > trained) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-d " + depth + " plus -p " + promptTokens
+                        + " or -n " + genTokens + " exceeds the model's context length " + trained);
+            }
             SplittableRandom random = new SplittableRandom(42);
+            int[] context = random.ints(depth, 0, vocab).toArray();
             Rate prefill = null;
             if (promptTokens > 0) {
                 int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
                 prefill = measure(b, promptTokens, () -> {
-                    try (DecoderSession s = model.newSession(promptTokens)) {
+                    try (DecoderSession s = model.newSession(depth + promptTokens)) {
+                        fill(s, context);
+                        long start = System.nanoTime();
                         s.append(DecoderInput.tokens(prompt));
                         s.argmax();
+                        return System.nanoTime() - start;
                     }
                 });
             }
@@ -137,11 +151,14 @@ final class BenchCommand implements Callable<Integer> {
             if (genTokens > 0) {
                 int[] tokens = random.ints(genTokens, 0, vocab).toArray();
                 decode = measure(b, genTokens, () -> {
-                    try (DecoderSession s = model.newSession(genTokens)) {
+                    try (DecoderSession s = model.newSession(depth + genTokens)) {
+                        fill(s, context);
+                        long start = System.nanoTime();
                         for (int token : tokens) {
                             s.append(DecoderInput.tokens(token));
                             s.argmax();
                         }
+                        return System.nanoTime() - start;
                     }
                 });
             }
@@ -170,7 +187,7 @@ final class BenchCommand implements Callable<Integer> {
             if (profile) {
                 ProfilingBackend profiled = new ProfilingBackend(b);
                 TextModel profiledModel = TextModel.load(file, profiled);
-                int[] prompt = random.ints(Math.max(1, promptTokens), 0, vocab).toArray();
+                int[] prompt = random.ints(depth + Math.max(1, promptTokens), 0, vocab).toArray();
                 try (DecoderSession s = profiledModel.newSession(prompt.length + genTokens)) {
                     s.append(DecoderInput.tokens(prompt));
                     for (int i = 0; i < genTokens; i++) {
@@ -180,7 +197,7 @@ final class BenchCommand implements Callable<Integer> {
                 kernels = millis(profiled);
             }
             Report report = new Report(file.path().getFileName().toString(), file.fileSize(), params, b.name(),
-                    options.effectiveThreads(), prefill, decode, perToken, decodeGbs, bandwidth, fraction, kernels, statistics);
+                    options.effectiveThreads(), depth, prefill, decode, perToken, decodeGbs, bandwidth, fraction, kernels, statistics);
             print(report);
         }
         return Main.EXIT_OK;
@@ -265,14 +282,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Rate measure(Backend backend, int tokens, Runnable run) {
-        WarmUp warm = WarmUp.run(warmup, backend, run);
+    /** The {@code depth} context tokens, appended before a timed pp or tg run. */
+    private static void fill(DecoderSession s, int[] context) {
+        if (context.length > 0) {
+            s.append(DecoderInput.tokens(context));
+        }
+    }
+
+    /** {@code run} does one repetition and returns the nanoseconds of its timed part (set-up such as the depth fill excluded). */
+    private Rate measure(Backend backend, int tokens, java.util.function.LongSupplier run) {
+        WarmUp warm = WarmUp.run(warmup, backend, run::getAsLong);
         double backendWarmUp = WarmUp.backendWarmUpMillis(backend);
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
-            long start = System.nanoTime();
-            run.run();
-            rates[i] = tokens / ((System.nanoTime() - start) / 1e9);
+            rates[i] = tokens / (run.getAsLong() / 1e9);
         }
         double lateWarmUp = WarmUp.backendWarmUpMillis(backend) - backendWarmUp;
         if (lateWarmUp > 100) { // e.g. TornadoVM compiling stage graphs adopted late in the warm-up runs
@@ -292,13 +315,14 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("model: %s (%.1f MiB, %.2fM parameters), backend: %s%n", r.model(), r.modelBytes() / 1048576.0,
                     r.parameters() / 1e6, r.backend());
             out.printf("%-8s %12s%n", "test", "t/s");
+            String at = r.depth() > 0 ? " @ d" + r.depth() : ""; // llama-bench's label for a test at a depth
             if (r.prefill() != null) {
-                out.printf("pp%-6d %8.1f ± %.1f   (median %.1f; warm-up, not counted: %s)%n", r.prefill().tokens(),
+                out.printf("%-8s %8.1f ± %.1f   (median %.1f; warm-up, not counted: %s)%n", "pp" + r.prefill().tokens() + at,
                         r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().medianTokensPerSecond(),
                         warmUp(r.prefill()));
             }
             if (r.decode() != null) {
-                out.printf("tg%-6d %8.1f ± %.1f   (median %.1f; %.1f MiB of weights per token: %.1f GB/s", r.decode().tokens(),
+                out.printf("%-8s %8.1f ± %.1f   (median %.1f; %.1f MiB of weights per token: %.1f GB/s", "tg" + r.decode().tokens() + at,
                         r.decode().tokensPerSecond(), r.decode().stddev(), r.decode().medianTokensPerSecond(),
                         r.decodeWeightBytesPerToken() / 1048576.0,
                         r.decodeGigabytesPerSecond());

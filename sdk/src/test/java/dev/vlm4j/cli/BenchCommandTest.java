@@ -38,6 +38,23 @@ class BenchCommandTest {
         assertEquals(2, VlmCommandsTest.cli("bench", "-m", "x.gguf", "--warmup", "-1").exit(), "negative warm-up is a usage error");
     }
 
+    @Test
+    void depthFillsTheContextBeforeEachRun() throws Exception {
+        JsonNode j = benchTextModel("-p", "8", "-n", "4", "-d", "40", "-r", "1", "-t", "2");
+        assertEquals(40, j.get("depth").asInt(), j.toString());
+        assertTrue(j.at("/prefill/tokensPerSecond").asDouble() > 0, j.toString());
+        assertTrue(j.at("/decode/tokensPerSecond").asDouble() > 0, j.toString());
+        String model = Fixtures.require("models/tiny-llava/tiny-llava-text-q8_0.gguf").toString();
+        var text = VlmCommandsTest.cli("bench", "-m", model, "-p", "8", "-n", "2", "-d", "16", "-r", "1", "-t", "1", "--no-bandwidth");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("pp8 @ d16") && text.out().contains("tg2 @ d16"), "llama-bench's labels: " + text.out());
+        // the tiny model's context is 4096 positions: a depth that leaves no room is refused before any compute
+        var tooDeep = VlmCommandsTest.cli("bench", "-m", model, "-p", "8", "-n", "2", "-d", "4090", "--no-bandwidth");
+        assertEquals(2, tooDeep.exit(), tooDeep.out());
+        assertTrue(tooDeep.err().contains("exceeds the model's context length 4096"), tooDeep.err());
+        assertEquals(2, VlmCommandsTest.cli("bench", "-m", model, "-d", "-1").exit(), "a negative depth is a usage error");
+    }
+
     /** {@code bench --json} on the tiny Q8_0 text model with {@code args}, which must succeed. */
     private static JsonNode benchTextModel(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bench", "-m",
