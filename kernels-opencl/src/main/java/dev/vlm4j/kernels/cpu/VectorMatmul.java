@@ -446,7 +446,7 @@ final class VectorMatmul {
      * cache-resident), the same bits; Q8_0 and F16 rows, tried the same way, did not gain (Q8_0 lost 6 %).
      */
     private static void storeRowSums(float[] lanes, float[] bias, float[] out, int o, int j) {
-        transposedLaneSums(lanes, lanes, SUMS);
+        transposedLaneSums(lanes);
         for (int i = 0; i < 16; i++) out[o + j + i] = bias == null ? lanes[SUMS + i] : lanes[SUMS + i] + bias[j + i];
     }
 
@@ -913,7 +913,6 @@ final class VectorMatmul {
         expShifted(a, 0, n, max);
     }
 
-    /** {@link #expShifted(float[], int, float)} over {@code a[at, at+n)}. */
     /** The largest of {@code a[at, at + n)} ({@code -Infinity} for none): a maximum is exact in any order. */
     static float max(float[] a, int at, int n) {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -926,6 +925,7 @@ final class VectorMatmul {
         return m.reduceLanes(VectorOperators.MAX);
     }
 
+    /** {@link #expShifted(float[], int, float)} over {@code a[at, at+n)}. */
     static void expShifted(float[] a, int at, int n, float max) {
         int j = 0;
         FloatVector m = FloatVector.broadcast(F, max);
@@ -1251,13 +1251,13 @@ final class VectorMatmul {
     }
 
     /**
-     * {@code out[oo + p] =} the sum of the L lanes of accumulator p, stored at {@code lanes[p*L ..]}, in lane order
+     * {@code lanes[SUMS + p] =} the sum of the L lanes of accumulator p, stored at {@code lanes[p*L ..]}, in lane order
      * (bit for bit what {@link #hsum} gives), for p < 16. Only with 16 lanes. The same transpose as at the end of
      * {@link #tile4x4}, there over the accumulators in registers: a method cannot take them (a vector passed to a
      * method that is not inlined is boxed, and this one is too big to be inlined reliably), and storing them to come
      * through here made prefill 4–8 % slower (2048 x 768 Q8_0 and 768 x 768 F16 weights, 128 rows, two threads).
      */
-    private static void transposedLaneSums(float[] lanes, float[] out, int oo) {
+    private static void transposedLaneSums(float[] lanes) {
         IntVector v0 = FloatVector.fromArray(F, lanes, 0).reinterpretAsInts();
         IntVector v1 = FloatVector.fromArray(F, lanes, L).reinterpretAsInts();
         IntVector v2 = FloatVector.fromArray(F, lanes, 2 * L).reinterpretAsInts();
@@ -1323,7 +1323,7 @@ final class VectorMatmul {
                 .add(t3d.reinterpretAsFloats())
                 .add(t3e.reinterpretAsFloats())
                 .add(t3f.reinterpretAsFloats())
-                .intoArray(out, oo);
+                .intoArray(lanes, SUMS);
     }
 
     /**

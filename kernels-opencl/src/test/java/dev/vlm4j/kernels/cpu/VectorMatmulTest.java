@@ -39,7 +39,7 @@ class VectorMatmulTest {
                         float[] bias = gaussian(rnd, outDim);
                         MemorySegment data = TensorCodecs.quantize(type, w, 0, w.length);
                         Tensor wt = new Tensor("w", type, Shape.of(cols, outDim), data);
-                        Tensor bt = new Tensor("b", GgmlType.F32, Shape.of(outDim), TensorCodecs.quantize(GgmlType.F32, bias, 0, outDim));
+                        Tensor bt = f32("b", bias, 0, outDim);
                         float[] got = multiply(backend, wt, bt, activations(backend, x, rows, cols));
 
                         float[] wd = new float[w.length];
@@ -366,8 +366,8 @@ class VectorMatmulTest {
     /**
      * Q4_0 decode with 512-bit vectors sums sixteen rows' lanes at once and any rows left over one by one. For every
      * decode path a row must come out bit for bit as when it is the only row of its weight, so that results do not
-     * depend on how the threads split the rows. 53 rows: three blocks of 16 and a tail of 5; 80
-     * columns: F16 rows with a scalar tail (summed one by one); 96: Q8_0 and Q4_0 rows with an odd last block.
+     * depend on how the threads split the rows. 53 rows: three blocks of 16 and a tail of 5; 80 columns: F16 rows
+     * with a scalar tail (summed one by one); 96: Q8_0 and Q4_0 rows with an odd last block.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0"})
