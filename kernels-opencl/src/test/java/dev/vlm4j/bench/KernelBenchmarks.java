@@ -41,16 +41,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * JMH benchmarks of the CPU kernels and of the machine's memory, so kernel figures read as a fraction of the limit:
  * matrix x vector (decode) and matrix x matrix (prefill, 128 rows) through {@link CpuBackend#matmul} for F32, F16,
- * Q8_0 and Q4_0 weights on enough distinct 2048 x 2048 matrices that the working set exceeds the caches, and
- * STREAM-style copy, triad and read over arrays far larger than L3, and one decode step's attention over a filled KV
- * cache. {@link #main} runs them and prints GB/s and GFLOP/s next to JMH's times.
+ * Q8_0 and Q4_0 weights on enough distinct matrices (2048 x 2048 unless {@code -p matrix=} names another) that the
+ * working set exceeds the caches, STREAM-style copy, triad and read over arrays far larger than L3, and one decode
+ * step's attention over a filled KV cache. {@link #main} runs them and prints GB/s and GFLOP/s next to JMH's times.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class KernelBenchmarks {
-    static final int DIM = 2048;
     /** Weights are N(0, 0.02), the spread of a trained LLM's matrices (and of the synthetic benchmark models). */
     static final double WEIGHT_STD = 0.02;
     /**
@@ -73,6 +72,12 @@ public class KernelBenchmarks {
          */
         @Param({"1024"})
         public int workingSetMiB;
+        /**
+         * Weight rows x columns. 4096x14336 is the matrix x vector case of llama.cpp's {@code test-backend-ops perf -o
+         * MUL_MAT} (m=4096, k=14336: a 7B model's FFN down projection), so its figures compare with ours directly.
+         */
+        @Param({"2048x2048"})
+        public String matrix;
 
         CpuBackend backend;
         List<Weight> weights;
@@ -84,9 +89,10 @@ public class KernelBenchmarks {
         @Setup(Level.Trial)
         public void setup() {
             GgmlType t = GgmlType.valueOf(type);
+            int outDim = outputs(matrix), inDim = inputs(matrix);
             backend = new CpuBackend(threads);
             SplittableRandom rnd = new SplittableRandom(1);
-            float[] values = new float[DIM * DIM];
+            float[] values = new float[outDim * inDim];
             // The spread of real LLM weights: at std 1 no fp16 weight is subnormal, and the F16 kernels would be
             // timed on easier numbers than any model holds.
             for (int i = 0; i < values.length; i++) values[i] = (float) (rnd.nextGaussian() * WEIGHT_STD);
@@ -97,13 +103,13 @@ public class KernelBenchmarks {
             for (int i = 0; i < count; i++) {
                 MemorySegment copy = Arena.global().allocate(one.byteSize(), 64);
                 copy.copyFrom(one);
-                weights.add(backend.weight(new Tensor("w" + i, t, Shape.of(DIM, DIM), copy)));
+                weights.add(backend.weight(new Tensor("w" + i, t, Shape.of(inDim, outDim), copy)));
             }
-            x = backend.matrix(rows, DIM);
-            float[] xs = new float[rows * DIM];
+            x = backend.matrix(rows, inDim);
+            float[] xs = new float[rows * inDim];
             for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian();
             backend.write(x, xs);
-            out = backend.matrix(rows, DIM);
+            out = backend.matrix(rows, outDim);
         }
 
         @TearDown(Level.Trial)
@@ -235,10 +241,19 @@ public class KernelBenchmarks {
         return partial[0];
     }
 
+    /** Weight rows (outputs) of a {@code ROWSxCOLS} matrix parameter. */
+    static int outputs(String matrix) {
+        return Integer.parseInt(matrix.substring(0, matrix.indexOf('x')));
+    }
+
+    /** Weight columns (inputs) of a {@code ROWSxCOLS} matrix parameter. */
+    static int inputs(String matrix) {
+        return Integer.parseInt(matrix.substring(matrix.indexOf('x') + 1));
+    }
+
     /** Bytes of weights one matmul call streams. */
-    static long weightBytes(String type) {
-        GgmlType t = GgmlType.valueOf(type);
-        return t.bytesFor((long) DIM * DIM);
+    static long weightBytes(String type, String matrix) {
+        return GgmlType.valueOf(type).bytesFor((long) outputs(matrix) * inputs(matrix));
     }
 
     public static void main(String[] args) throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException {
@@ -264,9 +279,11 @@ public class KernelBenchmarks {
             } else if (name.equals("matmul")) {
                 String type = r.getParams().getParam("type");
                 int rows = Integer.parseInt(r.getParams().getParam("rows"));
-                double gbs = weightBytes(type) / (us * 1e3);
-                double gflops = 2.0 * DIM * DIM * rows / (us * 1e3);
-                System.out.printf(Locale.ROOT, "%-20s %-5s %4d %7s %10.1f %9.1f %9.1f%n", name, type, rows, threads, us, gbs, gflops);
+                String matrix = r.getParams().getParam("matrix");
+                double gbs = weightBytes(type, matrix) / (us * 1e3);
+                double gflops = 2.0 * outputs(matrix) * inputs(matrix) * rows / (us * 1e3);
+                System.out.printf(Locale.ROOT, "%-20s %-5s %4d %7s %10.1f %9.1f %9.1f  %s, %s MiB%n", name, type, rows, threads, us, gbs,
+                        gflops, matrix, r.getParams().getParam("workingSetMiB"));
             } else {
                 double bytes = switch (name) {
                     case "streamCopy" -> 8.0 * STREAM_FLOATS;

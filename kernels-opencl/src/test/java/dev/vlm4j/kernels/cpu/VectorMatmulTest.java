@@ -401,27 +401,46 @@ class VectorMatmulTest {
         return new Tensor(name, GgmlType.F32, Shape.of(count), TensorCodecs.quantize(GgmlType.F32, values, from, count));
     }
 
-    /** Every finite fp16 Q4_0 block scale, subnormals included, converts exactly as Float.float16ToFloat. */
+    /**
+     * Every finite fp16 Q4_0 block scale, subnormals and negative ones included, goes through the decode kernel
+     * exactly: row {@code j} holds two blocks whose only non-zero weight is a 1 (nibble 9) at element 0, with scales
+     * {@code h_j} and {@code h_(n-1-j)}; against activations of all ones (int8 127, scale fp16(1/127)) the row is
+     * {@code 127 * (d_A * d_x) + 127 * (d_B * d_x)} in float, with no tolerance (so either scale lane converted
+     * wrongly, or put in the wrong block, fails). The last rows of the tensor take the scalar path.
+     */
     @org.junit.jupiter.api.Test
-    void q4_0PairScalesConvertExactly() {
+    void q4_0DecodeConvertsEveryFp16ScaleExactly() {
         org.junit.jupiter.api.Assumptions.assumeTrue(VectorMatmul.Q4_0_PAIRS, "the pair kernel runs with 512-bit vectors only");
-        var species = VectorMatmul.I;
-        int lanes = species.length();
-        int[] halves = new int[lanes];
-        float[] got = new float[lanes];
-        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
-        for (int start = 0; start < 65536; start += lanes) {
-            for (int i = 0; i < lanes; i++) {
-                halves[i] = ((start + i) << 16) | random.nextInt(0x10000); // the low half is don't-care
+        short[] halves = new short[63488]; // finite ones: exponent field below 31
+        int count = 0;
+        for (int h = 0; h < 65536; h++) {
+            if (((h >> 10) & 31) != 31) halves[count++] = (short) h;
+        }
+        int rows = count;
+        MemorySegment data = MemorySegment.ofArray(new byte[rows * 2 * 18]);
+        for (int j = 0; j < rows; j++) {
+            for (int b = 0; b < 2; b++) {
+                long block = (2L * j + b) * 18;
+                data.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), block,
+                        halves[b == 0 ? j : rows - 1 - j]);
+                for (int i = 0; i < 16; i++) data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + i, (byte) 0x88);
+                data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2, (byte) 0x89); // element 0: 9 - 8 = 1
             }
-            VectorMatmul.pairScales(jdk.incubator.vector.IntVector.fromArray(species, halves, 0)).intoArray(got, 0);
-            for (int i = 0; i < lanes; i++) {
-                int h = start + i;
-                if (((h >> 10) & 31) == 31) {
-                    continue; // inf/NaN: no quantiser writes them
-                }
-                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) h)), Float.floatToRawIntBits(got[i]),
-                        "fp16 scale 0x" + Integer.toHexString(h));
+        }
+        float activationScale = Float.float16ToFloat(Float.floatToFloat16(1f / 127));
+        try (CpuBackend backend = new CpuBackend(2)) {
+            Matrix x = backend.matrix(1, 64);
+            float[] ones = new float[64];
+            java.util.Arrays.fill(ones, 1f);
+            backend.write(x, 0, ones, 0, 64);
+            Matrix out = backend.matrix(1, rows);
+            backend.matmul(backend.weight(new Tensor("w", GgmlType.Q4_0, Shape.of(64, rows), data)), x, out);
+            float[] got = backend.read(out);
+            for (int j = 0; j < rows; j++) {
+                float expected = 127f * (Float.float16ToFloat(halves[j]) * activationScale)
+                        + 127f * (Float.float16ToFloat(halves[rows - 1 - j]) * activationScale);
+                assertEquals(expected, got[j], 0f, "row " + j + ", fp16 scales 0x" + Integer.toHexString(halves[j] & 0xffff)
+                        + " and 0x" + Integer.toHexString(halves[rows - 1 - j] & 0xffff));
             }
         }
     }
