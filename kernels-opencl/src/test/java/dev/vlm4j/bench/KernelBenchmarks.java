@@ -74,7 +74,8 @@ public class KernelBenchmarks {
         public int workingSetMiB;
         /**
          * Weight rows x columns. 4096x14336 is the matrix x vector case of llama.cpp's {@code test-backend-ops perf -o
-         * MUL_MAT} (m=4096, k=14336: a 7B model's FFN down projection), so its figures compare with ours directly.
+         * MUL_MAT} (m=4096, k=14336: the FFN down projection of Mistral 7B or Llama 3 8B), so its figures compare
+         * with ours directly.
          */
         @Param({"2048x2048"})
         public String matrix;

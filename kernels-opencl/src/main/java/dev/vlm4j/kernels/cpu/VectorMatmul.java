@@ -411,8 +411,9 @@ final class VectorMatmul {
      * int lanes. The int8 products are summed exactly in integers (per int lane, four products of at most 8 * 127),
      * and scaled once per lane by {@code d_w * d_x}. Against the one-block float loop this loads and converts each
      * block's scale in vector lanes instead of through a scalar register, the step that cost the most (+22 % in a
-     * single-thread probe, cache-resident). Two rows share each activation load: 10–15 % faster than one row at a
-     * time on 2048 x 768 (one and two threads, cache-resident), where four rows were no better than two.
+     * single-thread probe, cache-resident). Two rows share each activation load: 11–12 % faster than one row at a
+     * time on 2048 x 768 (one and two threads, cache-resident; 3 % on 768 x 2048), and four rows were no better than
+     * two. Some JVMs compile this loop worse than others (README, fourth session of 2026-12-06).
      *
      * <p>A block scale is converted in three operations: an arithmetic shift moves the fp16 exponent and mantissa to
      * float's bits 13..27 and leaves the sign at bit 31, a mask clears the sign's copies at 28..30 and the low half's
@@ -452,7 +453,7 @@ final class VectorMatmul {
                     .add(packed0.lanewise(VectorOperators.LSHR, 12).sub((short) 8).mul(xb)).reinterpretAsInts();
             IntVector products1 = packed1.and((short) 0x0f).sub((short) 8).mul(xa)
                     .add(packed1.lanewise(VectorOperators.LSHR, 12).sub((short) 8).mul(xb)).reinterpretAsInts();
-            // pairSums, written out
+            // pairSums (Q8_0's), written out
             FloatVector sums0 = (FloatVector) products0.add(products0.lanewise(VectorOperators.LSHL, 16))
                     .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
             FloatVector sums1 = (FloatVector) products1.add(products1.lanewise(VectorOperators.LSHL, 16))
@@ -487,8 +488,9 @@ final class VectorMatmul {
     }
 
     /**
-     * One pair of {@link #q4_0PairLanes}'s steps lane by lane into {@code lanes}, reading only the bytes of the row (which ends at
-     * {@code rowEnd}): the same integer sums, the same float product of the scales and the same fused multiply-add.
+     * One pair of {@link #q4_0PairLanes}'s steps lane by lane into {@code lanes}, reading only the bytes of the row
+     * (which ends at {@code rowEnd}): the same integer sums, the same float product of the scales and the same fused
+     * multiply-add.
      */
     private static void addPairScalar(float[] lanes, int at, MemorySegment seg, long pair, long rowEnd, short[] xp, int p,
                                       float[] xs, int s) {
