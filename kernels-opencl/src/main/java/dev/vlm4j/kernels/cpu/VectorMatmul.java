@@ -413,7 +413,8 @@ final class VectorMatmul {
      * block's scale in vector lanes instead of through a scalar register, the step that cost the most (+22 % in a
      * single-thread probe, cache-resident). Two rows share each activation load: 11–12 % faster than one row at a
      * time on 2048 x 768 (one and two threads, cache-resident; 3 % on 768 x 2048), and four rows were no better than
-     * two. Some JVMs compile this loop worse than others (README, fourth session of 2026-12-06).
+     * two. In some JVMs it runs slower than the one-row loop did, from the same size of C2 code (README, fourth
+     * session of 2026-12-06; cause not found).
      *
      * <p>A block scale is converted in three operations: an arithmetic shift moves the fp16 exponent and mantissa to
      * float's bits 13..27 and leaves the sign at bit 31, a mask clears the sign's copies at 28..30 and the low half's
