@@ -364,10 +364,11 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q4_0 decode with 512-bit vectors sums sixteen rows' lanes at once and any rows left over one by one. For every
+     * Q4_0 decode with 512-bit vectors sums sixteen rows' lanes at once and any rows left over two by two. For every
      * decode path a row must come out bit for bit as when it is the only row of its weight, so that results do not
-     * depend on how the threads split the rows. 53 rows: three blocks of 16 and a tail of 5; 80 columns: F16 rows
-     * with a scalar tail (summed one by one); 96: Q8_0 and Q4_0 rows with an odd last block.
+     * depend on how the threads split the rows. 53 rows: three blocks of 16 and a tail of 5 (its last row paired with
+     * itself); 80 columns: F16 rows with a scalar tail (summed one by one); 96: Q8_0 and Q4_0 rows with an odd last
+     * block.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0"})
@@ -411,12 +412,13 @@ class VectorMatmulTest {
     @org.junit.jupiter.api.Test
     void q4_0DecodeConvertsEveryFp16ScaleExactly() {
         org.junit.jupiter.api.Assumptions.assumeTrue(VectorMatmul.Q4_0_PAIRS, "the pair kernel runs with 512-bit vectors only");
-        short[] halves = new short[63488]; // finite ones: exponent field below 31
+        int rows = 63488; // the finite fp16 values: exponent field below 31
+        short[] halves = new short[rows];
         int count = 0;
         for (int h = 0; h < 65536; h++) {
             if (((h >> 10) & 31) != 31) halves[count++] = (short) h;
         }
-        int rows = count;
+        assertEquals(rows, count, "finite fp16 values");
         MemorySegment data = MemorySegment.ofArray(new byte[rows * 2 * 18]);
         for (int j = 0; j < rows; j++) {
             for (int b = 0; b < 2; b++) {
@@ -429,13 +431,10 @@ class VectorMatmulTest {
         }
         float activationScale = Float.float16ToFloat(Float.floatToFloat16(1f / 127));
         try (CpuBackend backend = new CpuBackend(2)) {
-            Matrix x = backend.matrix(1, 64);
             float[] ones = new float[64];
             java.util.Arrays.fill(ones, 1f);
-            backend.write(x, 0, ones, 0, 64);
-            Matrix out = backend.matrix(1, rows);
-            backend.matmul(backend.weight(new Tensor("w", GgmlType.Q4_0, Shape.of(64, rows), data)), x, out);
-            float[] got = backend.read(out);
+            float[] got = multiply(backend, new Tensor("w", GgmlType.Q4_0, Shape.of(64, rows), data), null,
+                    activations(backend, ones, 1, 64));
             for (int j = 0; j < rows; j++) {
                 float expected = 127f * (Float.float16ToFloat(halves[j]) * activationScale)
                         + 127f * (Float.float16ToFloat(halves[rows - 1 - j]) * activationScale);
