@@ -9,11 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The warm-up policy: the runs asked for, more while compilation goes on, never more than the cap. */
 class WarmUpTest {
     @Test
-    void stopsAfterTwoQuietRunsOrAtTheMinimum() {
+    void stopsAfterThreeQuietRunsOrAtTheMinimum() {
         AtomicInteger bodyRuns = new AtomicInteger();
-        assertEquals(2, WarmUp.run(1, () -> 0.0, bodyRuns::incrementAndGet).runs(), "two quiet runs in a row");
-        assertEquals(3, WarmUp.run(3, () -> 0.0, bodyRuns::incrementAndGet).runs(), "the minimum asked for");
-        assertEquals(5, bodyRuns.get(), "each run is one call of the body");
+        assertEquals(3, WarmUp.run(1, () -> 0.0, bodyRuns::incrementAndGet).runs(), "three quiet runs in a row");
+        assertEquals(4, WarmUp.run(4, () -> 0.0, bodyRuns::incrementAndGet).runs(), "the minimum asked for");
+        assertEquals(7, bodyRuns.get(), "each run is one call of the body");
     }
 
     @Test
@@ -24,14 +24,14 @@ class WarmUpTest {
         WarmUp w = WarmUp.run(1, () -> compiled[0], () -> { compiled[0] += 1000; bodyRuns.incrementAndGet(); });
         assertEquals(WarmUp.MAX_RUNS, w.runs());
         assertEquals(WarmUp.MAX_RUNS, bodyRuns.get());
-        // compiles in runs 1, 2 and 4: the quiet run 3 alone does not end it, runs 5 and 6 do
+        // compiles in runs 1, 2, 5 and 6: the quiet runs 3 and 4 do not end it, runs 7, 8 and 9 do
         compiled[0] = 0;
         bodyRuns.set(0);
         WarmUp settling = WarmUp.run(1, () -> compiled[0], () -> {
             int run = bodyRuns.incrementAndGet();
-            if (run <= 2 || run == 4) compiled[0] += 1000;
+            if (run <= 2 || run == 5 || run == 6) compiled[0] += 1000;
         });
-        assertEquals(6, settling.runs());
+        assertEquals(9, settling.runs());
     }
 
     @Test
