@@ -94,8 +94,10 @@ public final class CpuBackend implements Backend {
         int inDim = t.columns();
         int outDim = w.rows();
         KernelChecks.matmul(w, outDim, x, out);
-        float[] b = bias == null ? null : bias.tensor().toFloats();
-        require(b == null || b.length == outDim, "matmul: bias has " + (b == null ? 0 : b.length) + " values, expected " + outDim);
+        float[] b = bias == null ? null : vector(bias);
+        if (b != null && b.length != outDim) {
+            throw new IllegalArgumentException("matmul: bias has " + b.length + " values, expected " + outDim);
+        }
         if (!VectorMatmul.supports(t.type())) {
             throw new UnsupportedTensorTypeException(t.type());
         }
@@ -215,7 +217,7 @@ public final class CpuBackend implements Backend {
         CpuMatrix in = cpu(x);
         CpuMatrix o = cpu(out);
         sameShape(in, o, "rmsNorm");
-        float[] w = weight.tensor().toFloats();
+        float[] w = vector(weight);
         // Rows are independent: split between threads, each row computed as it would be alone.
         team.parallelFor(in.rows, 8, (from, to) -> rmsNormRows(in, w, eps, o, from, to));
     }
@@ -267,8 +269,8 @@ public final class CpuBackend implements Backend {
         CpuMatrix in = cpu(x);
         CpuMatrix o = cpu(out);
         sameShape(in, o, "layerNorm");
-        float[] w = weight == null ? null : weight.tensor().toFloats();
-        float[] b = bias == null ? null : bias.tensor().toFloats();
+        float[] w = weight == null ? null : vector(weight);
+        float[] b = bias == null ? null : vector(bias);
         team.parallelFor(in.rows, 8, (from, to) -> layerNormRows(in, w, b, eps, o, from, to));
     }
 
@@ -306,8 +308,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void rope(Matrix x, int headDim, Rope rope, int firstPosition) {
         CpuMatrix m = cpu(x);
-        require(m.cols % headDim == 0, "rope: " + m.cols + " columns is not a whole number of heads of " + headDim);
-        require(rope.dims() <= headDim, "rope: rotates " + rope.dims() + " dims of a " + headDim + "-dim head");
+        if (m.cols % headDim != 0) {
+            throw new IllegalArgumentException("rope: " + m.cols + " columns is not a whole number of heads of " + headDim);
+        }
+        if (rope.dims() > headDim) {
+            throw new IllegalArgumentException("rope: rotates " + rope.dims() + " dims of a " + headDim + "-dim head");
+        }
         int heads = m.cols / headDim;
         RopeAngles angles = ropeAngles(rope, firstPosition, m.rows);
         int half = rope.dims() / 2;
@@ -373,7 +379,9 @@ public final class CpuBackend implements Backend {
         int hd = shape.headDim();
         require(qm.cols == shape.queryWidth() && om.cols == shape.queryWidth() && om.rows == qm.rows, "attention: q/out shape");
         require(km.cols == shape.kvWidth() && vm.cols == shape.kvWidth(), "attention: k/v width");
-        require(kvLength <= km.rows && kvLength <= vm.rows, "attention: kvLength " + kvLength + " exceeds the cache");
+        if (kvLength > km.rows || kvLength > vm.rows) {
+            throw new IllegalArgumentException("attention: kvLength " + kvLength + " exceeds the cache");
+        }
         int group = shape.heads() / shape.kvHeads();
         if (qm.rows <= 2) {
             // Decode: each score is a dot product with a row of K, read where it is. Transposing the whole cache
@@ -609,9 +617,17 @@ public final class CpuBackend implements Backend {
     }
 
     private static void sameShape(CpuMatrix a, CpuMatrix b, String op) {
-        require(a.rows == b.rows && a.cols == b.cols, op + ": shapes " + a.rows + "x" + a.cols + " and " + b.rows + "x" + b.cols + " differ");
+        if (a.rows != b.rows || a.cols != b.cols) {
+            throw new IllegalArgumentException(op + ": shapes " + a.rows + "x" + a.cols + " and " + b.rows + "x" + b.cols + " differ");
+        }
     }
 
+    /** The values of a one-row weight (kept decoded by {@link CpuWeight}). */
+    private static float[] vector(Weight w) {
+        return w instanceof CpuWeight c && c.vector() != null ? c.vector() : w.tensor().toFloats();
+    }
+
+    /** Checks with a fixed message; a message built from values is built only when the check fails (kernels run per token). */
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
