@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+/** A lost wake-up hangs a job, hence the timeout on every test. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ThreadTeamTest {
     @Test
     void everyIndexRunsOnceInGrainAlignedChunks() {
@@ -58,6 +63,29 @@ class ThreadTeamTest {
                         if (worker == 1) throw new IllegalStateException("worker 1 failed");
                     }));
             assertEquals("worker 1 failed", e.getMessage());
+        }
+    }
+
+    /**
+     * Workers park after spinning a while (well under a millisecond) and are unparked only when their flag says so:
+     * jobs handed over after pauses below, around and above that time must all wake every worker.
+     */
+    @Test
+    void parkedWorkersWakeForTheNextJob() throws InterruptedException {
+        try (ThreadTeam team = new ThreadTeam(3)) {
+            SplittableRandom random = new SplittableRandom(7);
+            for (int job = 0; job < 400; job++) {
+                long pauseNanos = job % 50 == 0 ? 20_000_000 : random.nextLong(2_000_000);
+                long until = System.nanoTime() + pauseNanos;
+                if (pauseNanos > 1_000_000) {
+                    Thread.sleep(pauseNanos / 1_000_000);
+                } else {
+                    while (System.nanoTime() < until) Thread.onSpinWait();
+                }
+                AtomicIntegerArray ranOn = new AtomicIntegerArray(team.size());
+                team.parallelForWorkers(3 * 16, 16, (worker, from, to) -> ranOn.incrementAndGet(worker));
+                for (int w = 0; w < team.size(); w++) assertEquals(1, ranOn.get(w), "job " + job + ": worker " + w);
+            }
         }
     }
 }
