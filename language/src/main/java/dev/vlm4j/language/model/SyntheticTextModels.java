@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 /**
  * Random-weight llama models of a given shape, written with the project's GGUF writer: benchmark models (speed
  * depends on shape and type, not on what the weights say) and test models of shapes no fixture has.
- * Deterministic for a given seed. The files carry no tokenizer; feed them token ids.
+ * Deterministic for a given seed. Each file carries a made-up SentencePiece vocabulary of its size (see
+ * {@link #syntheticVocabulary}), so that llama.cpp loads it too ({@code llama-bench}, {@code bench --llama-bench}).
  */
 public final class SyntheticTextModels {
     /** A llama-architecture shape. */
@@ -41,7 +42,7 @@ public final class SyntheticTextModels {
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", GgufValue.str("llama"))
                 .put("general.name", GgufValue.str(spec.name() + "-" + type.name().toLowerCase(Locale.ROOT)))
-                .put("general.description", GgufValue.str("vlm4j synthetic random-weight model (no tokenizer)"))
+                .put("general.description", GgufValue.str("vlm4j synthetic random-weight model (made-up vocabulary)"))
                 .put("llama.context_length", GgufValue.u32(spec.contextLength()))
                 .put("llama.embedding_length", GgufValue.u32(spec.dim()))
                 .put("llama.block_count", GgufValue.u32(spec.layers()))
@@ -53,6 +54,7 @@ public final class SyntheticTextModels {
                 .put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32(1e-5f))
                 .put("llama.vocab_size", GgufValue.u32(spec.vocab()))
                 .put("general.file_type", new GgufValue.Int(GgufValueType.UINT32, fileType(type)));
+        syntheticVocabulary(w, spec.vocab());
         int kvWidth = spec.dim() / spec.heads() * spec.kvHeads();
         w.tensor(matrix("token_embd.weight", type, spec.vocab(), spec.dim(), 1.0f, random));
         for (int l = 0; l < spec.layers(); l++) {
@@ -70,6 +72,43 @@ public final class SyntheticTextModels {
         w.tensor(ones("output_norm.weight", spec.dim()));
         w.tensor(matrix("output.weight", type, spec.vocab(), spec.dim(), 0.02f, random));
         w.write(out);
+    }
+
+    /**
+     * A SentencePiece ({@code llama}) vocabulary of {@code size} tokens that means nothing: {@code <unk>}, {@code <s>},
+     * {@code </s>}, the 256 byte tokens {@code <0xNN>}, {@code ▁}, then {@code ▁tokN} with falling scores. llama.cpp
+     * refuses a model without {@code tokenizer.ggml.model}; with this one, any text round-trips through byte fallback.
+     */
+    private static void syntheticVocabulary(GgufWriter w, int size) {
+        int fixed = 3 + 256 + 1;
+        if (size < fixed) {
+            throw new IllegalArgumentException("a synthetic vocabulary needs at least " + fixed + " tokens, got " + size);
+        }
+        java.util.List<String> tokens = new java.util.ArrayList<>(size);
+        float[] scores = new float[size];
+        long[] types = new long[size];
+        tokens.addAll(java.util.List.of("<unk>", "<s>", "</s>"));
+        types[0] = 2; // unknown
+        types[1] = types[2] = 3; // control
+        for (int b = 0; b < 256; b++) {
+            tokens.add(String.format(Locale.ROOT, "<0x%02X>", b));
+            types[3 + b] = 6; // byte
+        }
+        tokens.add("\u2581");
+        types[fixed - 1] = 1; // normal
+        for (int i = fixed; i < size; i++) {
+            tokens.add("\u2581tok" + i);
+            scores[i] = -(i - fixed + 1);
+            types[i] = 1;
+        }
+        w.put("tokenizer.ggml.model", GgufValue.str("llama"))
+                .put("tokenizer.ggml.tokens", GgufValue.strings(tokens))
+                .put("tokenizer.ggml.scores", GgufValue.floats(scores))
+                .put("tokenizer.ggml.token_type", GgufValue.ints(GgufValueType.INT32, types))
+                .put("tokenizer.ggml.bos_token_id", GgufValue.u32(1))
+                .put("tokenizer.ggml.eos_token_id", GgufValue.u32(2))
+                .put("tokenizer.ggml.unknown_token_id", GgufValue.u32(0))
+                .put("tokenizer.ggml.add_bos_token", GgufValue.bool(false));
     }
 
     /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*) for an all-{@code type} model. */
