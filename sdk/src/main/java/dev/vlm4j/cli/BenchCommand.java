@@ -100,11 +100,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON")
     boolean json;
 
+    @Option(names = "--llama-bench", paramLabel = "PATH", description = "llama.cpp's llama-bench: run it once (-r 1, same "
+            + "-p/-n/-d/-t) after each timed repetition and print its speed and the ratio per pair of runs, a same-moment "
+            + "comparison on a machine whose speed drifts (text models only)")
+    Path llamaBench;
+
+    @Option(names = "--llama-model", paramLabel = "FILE.gguf", description = "The model llama-bench runs (default: the "
+            + "model measured; a --synthetic one is a GGUF that llama.cpp reads)")
+    Path llamaModel;
+
     @Spec
     CommandSpec spec;
 
     record Rate(int tokens, double tokensPerSecond, double stddev, double medianTokensPerSecond, double warmupMillis,
-                int warmupRuns, double[] runs) {}
+                int warmupRuns, double[] runs, LlamaBenchPairs llamaBench) {}
+
+    /**
+     * llama-bench's tokens/s, one run after each of ours ({@code runs[i]} after our run i), and our speed over
+     * theirs per pair of runs.
+     */
+    record LlamaBenchPairs(double[] runs, double medianTokensPerSecond, double[] ratios, double medianRatio,
+                           double minRatio, double maxRatio) {}
 
     record Report(String model, long modelBytes, long parameters, String backend, int threads, int depth, Rate prefill, Rate decode,
                   long decodeWeightBytesPerToken, double decodeGigabytesPerSecond, Double memoryReadGigabytesPerSecond,
@@ -120,7 +136,14 @@ final class BenchCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-p, -n, -d and --warmup must be >= 0 and -r >= 1");
         }
         BackendOptions options = new BackendOptions(backend, threads, device);
-        if (choice.mmproj != null || SPEED_CLIP.equals(choice.synthetic)) {
+        boolean vision = choice.mmproj != null || SPEED_CLIP.equals(choice.synthetic);
+        if (vision && (llamaBench != null || llamaModel != null)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--llama-bench compares text models only");
+        }
+        if (llamaModel != null && llamaBench == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--llama-model needs --llama-bench");
+        }
+        if (vision) {
             return benchVision(choice.mmproj != null ? choice.mmproj : syntheticMmproj(), options);
         }
         Path modelPath = choice.model != null ? choice.model : synthetic();
@@ -132,12 +155,14 @@ final class BenchCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-d " + depth + " plus -p " + promptTokens
                         + " or -n " + genTokens + " exceeds the model's context length " + trained);
             }
+            LlamaBench llama = llamaBench == null ? null
+                    : new LlamaBench(llamaBench, llamaModel != null ? llamaModel : modelPath, options.effectiveThreads());
             SplittableRandom random = new SplittableRandom(42);
             int[] context = random.ints(depth, 0, vocab).toArray();
             Rate prefill = null;
             if (promptTokens > 0) {
                 int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
-                prefill = measure(b, promptTokens, () -> {
+                prefill = measure(b, promptTokens, llama == null ? null : () -> llama.tokensPerSecond(promptTokens, 0, depth), () -> {
                     try (DecoderSession s = model.newSession(depth + promptTokens)) {
                         fill(s, context);
                         long start = System.nanoTime();
@@ -150,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
             Rate decode = null;
             if (genTokens > 0) {
                 int[] tokens = random.ints(genTokens, 0, vocab).toArray();
-                decode = measure(b, genTokens, () -> {
+                decode = measure(b, genTokens, llama == null ? null : () -> llama.tokensPerSecond(0, genTokens, depth), () -> {
                     try (DecoderSession s = model.newSession(depth + genTokens)) {
                         fill(s, context);
                         long start = System.nanoTime();
@@ -262,12 +287,21 @@ final class BenchCommand implements Callable<Integer> {
     private Path synthetic() {
         SyntheticTextModels.Spec s = SyntheticTextModels.byName(choice.synthetic);
         Path file = cacheDirectory().resolve(s.name() + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf");
-        if (!Files.exists(file)) {
+        boolean stale = Files.exists(file) && !hasVocabulary(file);
+        if (!Files.exists(file) || stale) {
             createCacheDirectory();
-            spec.commandLine().getErr().println("vlm4j: writing " + file + " (random weights, once)");
+            spec.commandLine().getErr().println("vlm4j: writing " + file + (stale
+                    ? " again (written without a vocabulary, which llama.cpp needs, by an older vlm4j)" : " (random weights, once)"));
             SyntheticTextModels.write(s, type, 1234, file);
         }
         return file;
+    }
+
+    /** Whether a cached synthetic model has a tokenizer (files from before 2026-12-06 had none). */
+    private static boolean hasVocabulary(Path file) {
+        try (GgufFile f = GgufFile.open(file)) {
+            return f.metadata().contains("tokenizer.ggml.model");
+        }
     }
 
     private Path cacheDirectory() {
@@ -289,13 +323,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code run} does one repetition and returns the nanoseconds of its timed part (set-up such as the depth fill excluded). */
-    private Rate measure(Backend backend, int tokens, java.util.function.LongSupplier run) {
+    /**
+     * {@code run} does one repetition and returns the nanoseconds of its timed part (set-up such as the depth fill
+     * excluded); {@code llamaRun}, when not null, runs llama-bench once after each timed repetition.
+     */
+    private Rate measure(Backend backend, int tokens, java.util.function.DoubleSupplier llamaRun, java.util.function.LongSupplier run) {
         WarmUp warm = WarmUp.run(warmup, backend, run::getAsLong);
         double backendWarmUp = WarmUp.backendWarmUpMillis(backend);
         double[] rates = new double[repetitions];
+        double[] llamaRates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             rates[i] = tokens / (run.getAsLong() / 1e9);
+            if (llamaRun != null) {
+                llamaRates[i] = llamaRun.getAsDouble();
+            }
         }
         double lateWarmUp = WarmUp.backendWarmUpMillis(backend) - backendWarmUp;
         if (lateWarmUp > 100) { // e.g. TornadoVM compiling stage graphs adopted late in the warm-up runs
@@ -304,7 +345,16 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = java.util.Arrays.stream(rates).average().orElse(0);
         double var = java.util.Arrays.stream(rates).map(r -> (r - mean) * (r - mean)).sum() / Math.max(1, rates.length - 1);
-        return new Rate(tokens, mean, Math.sqrt(var), VisionBenchmark.median(rates), warm.millis(), warm.runs(), rates);
+        LlamaBenchPairs pairs = null;
+        if (llamaRun != null) {
+            double[] ratios = new double[repetitions];
+            for (int i = 0; i < repetitions; i++) {
+                ratios[i] = rates[i] / llamaRates[i];
+            }
+            pairs = new LlamaBenchPairs(llamaRates, VisionBenchmark.median(llamaRates), ratios, VisionBenchmark.median(ratios),
+                    java.util.Arrays.stream(ratios).min().orElseThrow(), java.util.Arrays.stream(ratios).max().orElseThrow());
+        }
+        return new Rate(tokens, mean, Math.sqrt(var), VisionBenchmark.median(rates), warm.millis(), warm.runs(), rates, pairs);
     }
 
     private void print(Report r) throws Exception {
@@ -320,6 +370,7 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("%-8s %8.1f ± %.1f   (median %.1f; warm-up, not counted: %s)%n", "pp" + r.prefill().tokens() + at,
                         r.prefill().tokensPerSecond(), r.prefill().stddev(), r.prefill().medianTokensPerSecond(),
                         warmUp(r.prefill()));
+                printPairs(out, r.prefill());
             }
             if (r.decode() != null) {
                 out.printf("%-8s %8.1f ± %.1f   (median %.1f; %.1f MiB of weights per token: %.1f GB/s", "tg" + r.decode().tokens() + at,
@@ -331,11 +382,20 @@ final class BenchCommand implements Callable<Integer> {
                             r.memoryReadGigabytesPerSecond());
                 }
                 out.printf("; warm-up, not counted: %s)%n", warmUp(r.decode()));
+                printPairs(out, r.decode());
             }
             printStatistics(out, r.backendStatistics());
             printProfile(out, r.profileMillis());
         }
         out.flush();
+    }
+
+    private static void printPairs(PrintWriter out, Rate rate) {
+        LlamaBenchPairs p = rate.llamaBench();
+        if (p != null) {
+            out.printf("         llama-bench, one run after each: median %.1f t/s; vlm4j / llama.cpp per pair: median %.3f (%.3f-%.3f)%n",
+                    p.medianTokensPerSecond(), p.medianRatio(), p.minRatio(), p.maxRatio());
+        }
     }
 
     private static String warmUp(Rate rate) {
