@@ -59,6 +59,21 @@ public interface Backend extends AutoCloseable {
         matmul(w, null, x, out);
     }
 
+    /**
+     * {@code outs[i] = ws[i] · x (+ biases[i])} for every i: several weights that read the same input, as Q, K and V
+     * do, or gate and up ({@code biases[i]} may be null). A backend may prepare {@code x} once and run them as one
+     * job; each output is what {@link #matmul} gives. The default runs them one by one.
+     */
+    default void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) {
+        if (biases.length != ws.length || outs.length != ws.length) {
+            throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
+                    + outs.length + " outputs");
+        }
+        for (int i = 0; i < ws.length; i++) {
+            matmul(ws[i], biases[i], x, outs[i]);
+        }
+    }
+
     /** {@code out[i] = table[ids[i]]}, dequantised: token and position embeddings (ggml_get_rows). */
     void getRows(Weight table, int[] ids, Matrix out);
 

@@ -45,6 +45,7 @@ public final class ProfilingBackend implements Backend {
     @Override public void write(Matrix dst, int row, float[] src, int srcOffset, int length) { time("write", () -> inner.write(dst, row, src, srcOffset, length)); }
     @Override public void read(Matrix src, int row, float[] dst, int dstOffset, int length) { time("read", () -> inner.read(src, row, dst, dstOffset, length)); }
     @Override public void matmul(Weight w, Weight bias, Matrix x, Matrix out) { time("matmul", () -> inner.matmul(w, bias, x, out)); }
+    @Override public void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) { time("matmul", () -> inner.matmuls(ws, biases, x, outs)); }
     @Override public void getRows(Weight table, int[] ids, Matrix out) { time("getRows", () -> inner.getRows(table, ids, out)); }
     @Override public void rmsNorm(Matrix x, Weight weight, float eps, Matrix out) { time("rmsNorm", () -> inner.rmsNorm(x, weight, eps, out)); }
     @Override public void layerNorm(Matrix x, Weight weight, Weight bias, float eps, Matrix out) { time("layerNorm", () -> inner.layerNorm(x, weight, bias, eps, out)); }

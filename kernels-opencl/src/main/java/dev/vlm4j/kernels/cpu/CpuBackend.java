@@ -88,52 +88,133 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Weight w, Weight bias, Matrix x, Matrix out) {
+        matmuls(new Weight[] {w}, new Weight[] {bias}, x, new Matrix[] {out});
+    }
+
+    /**
+     * In decode (one or two rows) the activations are quantised or laid out once for all the weights, when they share
+     * a type, and all their rows are one job for the team: Q, K and V (or gate and up) cost one preparation and one
+     * hand-over instead of three (two). Each output row is computed as {@link #matmul} computes it alone.
+     */
+    @Override
+    public void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) {
+        if (ws.length == 0 || biases.length != ws.length || outs.length != ws.length) {
+            throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
+                    + outs.length + " outputs");
+        }
         CpuMatrix in = cpu(x);
-        CpuMatrix o = cpu(out);
-        Tensor t = w.tensor();
-        int inDim = t.columns();
-        int outDim = w.rows();
-        KernelChecks.matmul(w, outDim, x, out);
-        float[] b = bias == null ? null : vector(bias);
-        if (b != null && b.length != outDim) {
-            throw new IllegalArgumentException("matmul: bias has " + b.length + " values, expected " + outDim);
+        CpuMatrix[] o = new CpuMatrix[ws.length];
+        float[][] b = new float[ws.length][];
+        int[] firstRow = new int[ws.length + 1];
+        boolean oneType = true;
+        for (int i = 0; i < ws.length; i++) {
+            Tensor t = ws[i].tensor();
+            int outDim = ws[i].rows();
+            KernelChecks.matmul(ws[i], outDim, x, outs[i]);
+            if (!VectorMatmul.supports(t.type())) {
+                throw new UnsupportedTensorTypeException(t.type());
+            }
+            o[i] = cpu(outs[i]);
+            b[i] = biases[i] == null ? null : vector(biases[i]);
+            if (b[i] != null && b[i].length != outDim) {
+                throw new IllegalArgumentException("matmul: bias has " + b[i].length + " values, expected " + outDim);
+            }
+            firstRow[i + 1] = Math.addExact(firstRow[i], outDim);
+            oneType &= t.type() == ws[0].tensor().type();
         }
-        if (!VectorMatmul.supports(t.type())) {
-            throw new UnsupportedTensorTypeException(t.type());
-        }
-        int n = Math.multiplyExact(in.rows, inDim);
-        if (t.type() == GgmlType.Q4_0 && VectorMatmul.Q4_0_PAIRS && in.rows <= 2) {
-            matmulQ4_0Pairs(t, b, in, o, outDim);
+        DecodeRows decode = in.rows <= 2 && oneType ? prepareDecode(ws[0].tensor().type(), in) : null;
+        if (decode == null) {
+            for (int i = 0; i < ws.length; i++) {
+                if (in.rows <= 2 && ws.length > 1) { // decode with weights of several types: one type at a time
+                    matmuls(new Weight[] {ws[i]}, new Weight[] {biases[i]}, x, new Matrix[] {outs[i]});
+                } else {
+                    matmulTiles(ws[i].tensor(), b[i], in, o[i], ws[i].rows());
+                }
+            }
             return;
         }
-        if (t.type() == GgmlType.Q8_0 && in.rows <= 2) {
-            // Decode: integer block dots, as ggml's vec_dot_q8_0_q8_0 (prefill amortises float tiles better).
+        team.parallelFor(firstRow[ws.length], 32, (from, to) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(from, firstRow[i]);
+                int hi = Math.min(to, firstRow[i + 1]);
+                if (lo < hi) {
+                    decode.rows(ws[i].tensor(), b[i], o[i], lo - firstRow[i], hi - firstRow[i]);
+                }
+            }
+        });
+    }
+
+    /** Output rows {@code [from, to)} of one weight in decode, against activations already prepared for its type. */
+    @FunctionalInterface
+    private interface DecodeRows {
+        void rows(Tensor w, float[] bias, CpuMatrix out, int from, int to);
+    }
+
+    /**
+     * Prepares the one or two activation rows of {@code in} for decode with {@code type} weights, or returns null
+     * where that type's decode goes through the tiles (BF16, K-quants):
+     * <ul>
+     *   <li>Q4_0 with 512-bit vectors: integer block dots as ggml's vec_dot_q4_0_q8_0, activations quantised into
+     *       pairs of blocks ({@link VectorMatmul#matmulQ4_0Pairs}); with 256-bit vectors float lanes, one block at a
+     *       time ({@link VectorMatmul#matmulQ4_0Rows});</li>
+     *   <li>Q8_0: integer block dots as ggml's vec_dot_q8_0_q8_0 (prefill amortises float tiles better);</li>
+     *   <li>F32 and F16: each weight row dotted straight from the mapped file against activations laid out once in
+     *       cache-line-aligned native memory ({@link VectorMatmul#matmulDecodeRows}).</li>
+     * </ul>
+     */
+    private DecodeRows prepareDecode(GgmlType type, CpuMatrix in) {
+        int inDim = in.cols;
+        int rows = in.rows;
+        int n = Math.multiplyExact(rows, inDim);
+        if (type == GgmlType.Q4_0 && VectorMatmul.Q4_0_PAIRS) {
+            int pairs = VectorMatmul.q4_0Pairs(inDim);
+            if (pairQuantScratch.length < rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS) {
+                pairQuantScratch = new short[rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS];
+                pairScaleScratch = new float[rows * pairs * VectorMatmul.PAIR_SCALE_FLOATS];
+            }
+            short[] xp = pairQuantScratch;
+            float[] xs = pairScaleScratch;
+            for (int r = 0; r < rows; r++) {
+                VectorMatmul.quantizeQ4_0Pairs(in.data, in.offset + r * inDim, inDim,
+                        xp, r * pairs * VectorMatmul.PAIR_QUANT_SHORTS, xs, r * pairs * VectorMatmul.PAIR_SCALE_FLOATS);
+            }
+            return (w, b, o, from, to) -> VectorMatmul.matmulQ4_0Pairs(w, b, xp, xs, rows, o.data, o.offset, o.cols, from, to);
+        }
+        if (type == GgmlType.Q8_0) {
             if (quantisedScratch.length < n) {
                 quantisedScratch = new short[n];
                 blockScaleScratch = new float[n / 32];
             }
             short[] xq = quantisedScratch;
             float[] xd = blockScaleScratch;
-            for (int r = 0; r < in.rows; r++) {
+            for (int r = 0; r < rows; r++) {
                 VectorMatmul.quantizeQ8_0(in.data, in.offset + r * inDim, inDim, xq, r * inDim, xd, r * inDim / 32);
             }
-            team.parallelFor(outDim, 32, (from, to) ->
-                    VectorMatmul.matmulQ8_0Rows(t, b, xq, xd, in.rows, o.data, o.offset, outDim, from, to));
-            return;
+            return (w, b, o, from, to) -> VectorMatmul.matmulQ8_0Rows(w, b, xq, xd, rows, o.data, o.offset, o.cols, from, to);
         }
-        if (in.rows <= 2 && VectorMatmul.readsAlignedActivations(t.type())) {
-            matmulDecode(t, b, in, o, outDim, n);
-            return;
+        if (VectorMatmul.readsAlignedActivations(type)) {
+            long rowBytes = VectorMatmul.decodeRowBytes(inDim);
+            MemorySegment xa = alignedActivations(rowBytes * rows);
+            float[] xs = activationScratch(n);
+            VectorMatmul.prepareActivations(type, in.data, in.offset, inDim, 0, rows, xs);
+            if (layoutScratch.length < inDim) layoutScratch = new float[inDim];
+            for (int r = 0; r < rows; r++) {
+                VectorMatmul.layOutDecodeRow(type, xs, r * inDim, inDim, layoutScratch, xa, r * rowBytes);
+            }
+            return (w, b, o, from, to) -> VectorMatmul.matmulDecodeRows(w, b, xa, rowBytes, rows, o.data, o.offset, o.cols, from, to);
         }
-        if (activationScratch.length < n) activationScratch = new float[n];
-        float[] xs = activationScratch;
-        if (t.type() == GgmlType.Q4_0 && in.rows <= 2) { // decode with 256-bit vectors: float lanes, one block at a time
-            VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
-            team.parallelFor(outDim, 32, (from, to) ->
-                    VectorMatmul.matmulQ4_0Rows(t, b, xs, in.rows, o.data, o.offset, outDim, from, to));
-            return;
+        if (type == GgmlType.Q4_0) {
+            float[] xs = activationScratch(n);
+            VectorMatmul.prepareActivations(type, in.data, in.offset, inDim, 0, rows, xs);
+            return (w, b, o, from, to) -> VectorMatmul.matmulQ4_0Rows(w, b, xs, rows, o.data, o.offset, o.cols, from, to);
         }
-        // Batches, and decode of the other types: tiles over aligned, interleaved rows (VectorMatmul.matmulTiles).
+        return null;
+    }
+
+    /** Batches, and decode of the other types: tiles over aligned, interleaved rows (VectorMatmul.matmulTiles). */
+    private void matmulTiles(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim) {
+        int inDim = t.columns();
+        float[] xs = activationScratch(Math.multiplyExact(in.rows, inDim));
         MemorySegment xa = alignedActivations(VectorMatmul.interleavedBytes(in.rows, inDim));
         team.parallelFor(in.rows, 8, (from, to) -> {
             VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, from, to, xs);
@@ -148,25 +229,10 @@ public final class CpuBackend implements Backend {
                         o.data, o.offset, outDim, from, to));
     }
 
-    /**
-     * Q4_0 decode with 512-bit vectors, integer block dots as ggml's vec_dot_q4_0_q8_0: the activations quantised
-     * into pairs of blocks, then the row dots.
-     */
-    private void matmulQ4_0Pairs(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim) {
-        int inDim = t.columns();
-        int pairs = VectorMatmul.q4_0Pairs(inDim);
-        if (pairQuantScratch.length < in.rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS) {
-            pairQuantScratch = new short[in.rows * pairs * VectorMatmul.PAIR_QUANT_SHORTS];
-            pairScaleScratch = new float[in.rows * pairs * VectorMatmul.PAIR_SCALE_FLOATS];
-        }
-        short[] xp = pairQuantScratch;
-        float[] xs = pairScaleScratch;
-        for (int r = 0; r < in.rows; r++) {
-            VectorMatmul.quantizeQ4_0Pairs(in.data, in.offset + r * inDim, inDim,
-                    xp, r * pairs * VectorMatmul.PAIR_QUANT_SHORTS, xs, r * pairs * VectorMatmul.PAIR_SCALE_FLOATS);
-        }
-        team.parallelFor(outDim, 32, (from, to) ->
-                VectorMatmul.matmulQ4_0Pairs(t, b, xp, xs, in.rows, o.data, o.offset, outDim, from, to));
+    /** {@link #activationScratch}, grown to at least {@code n} floats. */
+    private float[] activationScratch(int n) {
+        if (activationScratch.length < n) activationScratch = new float[n];
+        return activationScratch;
     }
 
     /** {@link #alignedActivations}, grown to at least {@code bytes}. */
@@ -177,26 +243,6 @@ public final class CpuBackend implements Backend {
     /** {@code segment} if it holds {@code bytes}, else a new cache-line-aligned one that does (the old one is freed by GC). */
     private static MemorySegment atLeast(MemorySegment segment, long bytes) {
         return segment.byteSize() >= bytes ? segment : Arena.ofAuto().allocate(bytes, VectorMatmul.CACHE_LINE);
-    }
-
-    /**
-     * One or two activation rows of an F32 or F16 weight: each weight row dotted straight from the mapped
-     * file, against activations laid out once in cache-line-aligned native memory for every thread (see
-     * {@link VectorMatmul#matmulDecodeRows}).
-     */
-    private void matmulDecode(Tensor t, float[] b, CpuMatrix in, CpuMatrix o, int outDim, int n) {
-        int inDim = t.columns();
-        long rowBytes = VectorMatmul.decodeRowBytes(inDim);
-        MemorySegment xa = alignedActivations(rowBytes * in.rows);
-        if (activationScratch.length < n) activationScratch = new float[n];
-        float[] xs = activationScratch;
-        VectorMatmul.prepareActivations(t.type(), in.data, in.offset, inDim, 0, in.rows, xs);
-        if (layoutScratch.length < inDim) layoutScratch = new float[inDim];
-        for (int r = 0; r < in.rows; r++) {
-            VectorMatmul.layOutDecodeRow(t.type(), xs, r * inDim, inDim, layoutScratch, xa, r * rowBytes);
-        }
-        team.parallelFor(outDim, 32, (from, to) ->
-                VectorMatmul.matmulDecodeRows(t, b, xa, rowBytes, in.rows, o.data, o.offset, outDim, from, to));
     }
 
     @Override

@@ -398,6 +398,55 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * {@code matmuls} (several weights on one input, prepared once and run as one job) gives each output exactly what
+     * {@code matmul} gives alone: every type, decode (1 and 2 rows) and batches, biases on some weights, outputs that
+     * are views into larger matrices (as K and V are cache rows), two threads (so the job's split falls inside the
+     * first weight's rows), and weights of different types in one call.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
+    void matmulsGiveWhatEachMatmulGivesAlone(GgmlType type) {
+        SplittableRandom rnd = new SplittableRandom(31 + type.ordinal());
+        int cols = 96;
+        int[] outDims = {70, 33, 33};
+        GgmlType[][] typeSets = {{type, type, type}, {type, GgmlType.Q8_0, GgmlType.F16}};
+        try (CpuBackend backend = new CpuBackend(2)) {
+            for (GgmlType[] types : typeSets) {
+                dev.vlm4j.kernels.Weight[] ws = new dev.vlm4j.kernels.Weight[3];
+                dev.vlm4j.kernels.Weight[] biases = new dev.vlm4j.kernels.Weight[3];
+                for (int i = 0; i < 3; i++) {
+                    float[] w = gaussian(rnd, outDims[i] * cols);
+                    ws[i] = backend.weight(new Tensor("w" + i, types[i], Shape.of(cols, outDims[i]),
+                            TensorCodecs.quantize(types[i], w, 0, w.length)));
+                    biases[i] = i == 1 ? null : backend.weight(f32("b" + i, gaussian(rnd, outDims[i]), 0, outDims[i]));
+                }
+                for (int rows : new int[]{1, 2, 5}) {
+                    Matrix x = activations(backend, gaussian(rnd, rows * cols), rows, cols);
+                    Matrix[] outs = new Matrix[3];
+                    for (int i = 0; i < 3; i++) {
+                        // rows 3.. of a larger matrix, like a KV cache view
+                        outs[i] = backend.matrix(rows + 4, outDims[i]).rows(3, rows);
+                    }
+                    backend.matmuls(ws, biases, x, outs);
+                    for (int i = 0; i < 3; i++) {
+                        Matrix alone = backend.matrix(rows, outDims[i]);
+                        backend.matmul(ws[i], biases[i], x, alone);
+                        float[] expected = backend.read(alone);
+                        float[] got = backend.read(outs[i]);
+                        for (int k = 0; k < expected.length; k++) {
+                            assertEquals(Float.floatToRawIntBits(expected[k]), Float.floatToRawIntBits(got[k]),
+                                    java.util.Arrays.toString(types) + ", " + rows + " rows, weight " + i + ", value " + k);
+                        }
+                    }
+                }
+            }
+            Matrix x = activations(backend, gaussian(rnd, cols), 1, cols);
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> backend.matmuls(
+                    new dev.vlm4j.kernels.Weight[2], new dev.vlm4j.kernels.Weight[2], x, new Matrix[1]), "one output for two weights");
+        }
+    }
+
     private static Tensor f32(String name, float[] values, int from, int count) {
         return new Tensor(name, GgmlType.F32, Shape.of(count), TensorCodecs.quantize(GgmlType.F32, values, from, count));
     }

@@ -3,6 +3,7 @@ package dev.vlm4j.language.model;
 import dev.vlm4j.kernels.AttentionShape;
 import dev.vlm4j.kernels.Backend;
 import dev.vlm4j.kernels.Matrix;
+import dev.vlm4j.kernels.Weight;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -182,9 +183,7 @@ public final class DecoderSession implements AutoCloseable {
         Matrix k = keyCache.get(l).rows(pos0, n);
         Matrix v = valueCache.get(l).rows(pos0, n);
         backend.rmsNorm(x, w.attnNorm(), config.rmsEpsilon(), h);
-        backend.matmul(w.wq(), w.bq(), h, q);
-        backend.matmul(w.wk(), w.bk(), h, k);
-        backend.matmul(w.wv(), w.bv(), h, v);
+        backend.matmuls(new Weight[] {w.wq(), w.wk(), w.wv()}, new Weight[] {w.bq(), w.bk(), w.bv()}, h, new Matrix[] {q, k, v});
         backend.rope(q, config.headDim(), config.rope(), pos0);
         backend.rope(k, config.headDim(), config.rope(), pos0);
         Matrix att = s.att.rows(0, n);
@@ -206,8 +205,7 @@ public final class DecoderSession implements AutoCloseable {
         backend.rmsNorm(residual, w.ffnNorm(), config.rmsEpsilon(), hn);
         Matrix gate = s.gate.rows(0, rows);
         Matrix up = s.up.rows(0, rows);
-        backend.matmul(w.gate(), hn, gate);
-        backend.matmul(w.up(), hn, up);
+        backend.matmuls(new Weight[] {w.gate(), w.up()}, new Weight[] {null, null}, hn, new Matrix[] {gate, up});
         backend.swiglu(gate, up, gate);
         Matrix down = s.h.rows(0, rows);
         backend.matmul(w.down(), gate, down);
