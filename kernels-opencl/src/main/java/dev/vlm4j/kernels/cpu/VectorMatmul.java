@@ -413,8 +413,10 @@ final class VectorMatmul {
      * block's scale in vector lanes instead of through a scalar register, the step that cost the most (+22 % in a
      * single-thread probe, cache-resident). Two rows share each activation load: 11–12 % faster than one row at a
      * time on 2048 x 768 (one and two threads, cache-resident; 3 % on 768 x 2048), and four rows were no better than
-     * two. In some JVMs it runs slower than the one-row loop did, from the same size of C2 code (README, fourth
-     * session of 2026-12-06; cause not found).
+     * two. Some JVMs seemed to run it slower than the one-row loop, from the same size of C2 code (README, fourth
+     * session of 2026-12-06); the fifth session saw such swings come and go within one JVM, 30 % either way, with
+     * no compilation, collection or safepoint in between, on this virtual machine whose speed drifts: nothing ties
+     * them to this loop.
      *
      * <p>A block scale is converted in three operations: an arithmetic shift moves the fp16 exponent and mantissa to
      * float's bits 13..27 and leaves the sign at bit 31, a mask clears the sign's copies at 28..30 and the low half's
