@@ -98,9 +98,12 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) {
-        if (ws.length == 0 || biases.length != ws.length || outs.length != ws.length) {
+        if (biases.length != ws.length || outs.length != ws.length) {
             throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
                     + outs.length + " outputs");
+        }
+        if (ws.length == 0) {
+            return;
         }
         CpuMatrix in = cpu(x);
         CpuMatrix[] o = new CpuMatrix[ws.length];
@@ -125,7 +128,7 @@ public final class CpuBackend implements Backend {
         DecodeRows decode = in.rows <= 2 && oneType ? prepareDecode(ws[0].tensor().type(), in) : null;
         if (decode == null) {
             for (int i = 0; i < ws.length; i++) {
-                if (in.rows <= 2 && ws.length > 1) { // decode with weights of several types: one type at a time
+                if (in.rows <= 2 && ws.length > 1) { // decode, weights of several types or of one without a decode path: one by one
                     matmuls(new Weight[] {ws[i]}, new Weight[] {biases[i]}, x, new Matrix[] {outs[i]});
                 } else {
                     matmulTiles(ws[i].tensor(), b[i], in, o[i], ws[i].rows());
