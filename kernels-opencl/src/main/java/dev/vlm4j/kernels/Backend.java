@@ -65,10 +65,7 @@ public interface Backend extends AutoCloseable {
      * job; each output is what {@link #matmul} gives. The default runs them one by one.
      */
     default void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) {
-        if (biases.length != ws.length || outs.length != ws.length) {
-            throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
-                    + outs.length + " outputs");
-        }
+        KernelChecks.matmuls(ws, biases, outs);
         for (int i = 0; i < ws.length; i++) {
             matmul(ws[i], biases[i], x, outs[i]);
         }

@@ -2,7 +2,7 @@ package dev.vlm4j.kernels;
 
 /**
  * Argument checks every backend makes the same way, so a wrong shape gives the same message whichever backend
- * runs: spans for {@link Backend#write}/{@link Backend#read} and the shapes of a matmul.
+ * runs: spans for {@link Backend#write}/{@link Backend#read}, the shapes of a matmul and the arguments of matmuls.
  */
 public final class KernelChecks {
     private KernelChecks() {
@@ -33,6 +33,14 @@ public final class KernelChecks {
         if (out.cols() != outDim || out.rows() != x.rows()) {
             throw new IllegalArgumentException("matmul: output is " + out.rows() + "x" + out.cols() + ", expected "
                     + x.rows() + "x" + outDim);
+        }
+    }
+
+    /** {@link Backend#matmuls} takes one bias slot (null for none) and one output per weight. */
+    public static void matmuls(Weight[] ws, Weight[] biases, Matrix[] outs) {
+        if (biases.length != ws.length || outs.length != ws.length) {
+            throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
+                    + outs.length + " outputs");
         }
     }
 }

@@ -98,10 +98,7 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void matmuls(Weight[] ws, Weight[] biases, Matrix x, Matrix[] outs) {
-        if (biases.length != ws.length || outs.length != ws.length) {
-            throw new IllegalArgumentException("matmuls: " + ws.length + " weights, " + biases.length + " biases and "
-                    + outs.length + " outputs");
-        }
+        KernelChecks.matmuls(ws, biases, outs);
         if (ws.length == 0) {
             return;
         }
